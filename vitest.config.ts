@@ -1,0 +1,32 @@
+import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+
+/**
+ * Worker tests run inside workerd (the Workers runtime) with real local KV. Nothing may reach
+ * the network: any outbound request that a test did not route to a contract fake lands in
+ * `outboundService`, which fails it loudly.
+ */
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: {
+              bindings: { ENVIRONMENT: "test" },
+              // Second line of defence behind test/helpers/no-network.ts.
+              outboundService: (request: Request) =>
+                new Response(`Unmatched outbound request in a test: ${request.url}`, { status: 599 }),
+            },
+          }),
+        ],
+        test: {
+          name: "worker",
+          include: ["test/worker/**/*.test.ts"],
+          setupFiles: ["test/helpers/no-network.ts", "test/helpers/reset-storage.ts"],
+        },
+      },
+    ],
+  },
+});
