@@ -1,0 +1,52 @@
+import { describe, expect, it } from "vitest";
+import { harness, SIM_ROUTE } from "../../helpers/harness";
+
+describe("GET /v1/models", () => {
+  it("lists the configured routes with their capabilities, labelled as simulated, without auth", async () => {
+    const h = harness();
+    const response = await h.call("/v1/models");
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as { object: string; data: Record<string, unknown>[] };
+    expect(body.object).toBe("list");
+    expect(body.data).toEqual([
+      {
+        id: "sim",
+        object: "model",
+        created: 0,
+        owned_by: "simulator",
+        label: "Simulator",
+        simulated: true,
+        sizes: SIM_ROUTE.sizes,
+        default_size: "1280x720",
+        seconds: ["4", "8"],
+        default_seconds: "4",
+        input_image: "required",
+        remix: true,
+        audio: false,
+        price_per_second_usd: 0,
+        prompt_max_chars: 500,
+      },
+    ]);
+    expect(JSON.stringify(body)).not.toContain("duration_ms");
+  });
+});
+
+describe("GET /healthz and unknown paths", () => {
+  it("reports healthy, and answers unknown paths with the error envelope", async () => {
+    const h = harness();
+    expect(await (await h.call("/healthz")).json()).toEqual({ ok: true });
+    const missing = await h.call("/v1/nothing");
+    expect(missing.status).toBe(404);
+    expect(((await missing.json()) as { error: { code: string } }).error.code).toBe("unknown_endpoint");
+  });
+
+  it("sets strict security headers and a request id on every response", async () => {
+    const h = harness();
+    const response = await h.call("/v1/models");
+    expect(response.headers.get("x-content-type-options")).toBe("nosniff");
+    expect(response.headers.get("x-frame-options")).toBe("DENY");
+    expect(response.headers.get("strict-transport-security")).toContain("max-age");
+    expect(response.headers.get("cross-origin-resource-policy")).toBe("same-origin");
+    expect(response.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+  });
+});

@@ -1,0 +1,81 @@
+/**
+ * Checks a create request against its model route before anything is stored or spent. Every
+ * refusal names the field and lists what is allowed, so a person can fix it in one go.
+ */
+import type { Config, Route } from "../config";
+import { invalidRequest } from "../errors";
+import { sniffImage } from "../media/image";
+import type { InputImage } from "../providers/types";
+
+export function resolveRoute(config: Config, model: string | undefined): Route {
+  const route = model === undefined ? config.routes[0]! : config.routes.find((r) => r.id === model);
+  if (!route) {
+    const allowed = config.routes.map((r) => r.id).join(", ");
+    throw invalidRequest(`Unknown model "${model}". Available models: ${allowed}.`, "model", "unknown_model");
+  }
+  return route;
+}
+
+export function checkOptions(route: Route, size: string | undefined, seconds: string | undefined) {
+  const chosenSize = size ?? route.default_size;
+  if (!route.sizes.includes(chosenSize)) {
+    throw invalidRequest(
+      `size "${chosenSize}" is not offered by ${route.id}. Allowed sizes: ${route.sizes.join(", ")}.`,
+      "size",
+      "unsupported_size",
+    );
+  }
+  const chosenSeconds = seconds ?? route.default_seconds;
+  if (!route.seconds.includes(chosenSeconds)) {
+    throw invalidRequest(
+      `seconds "${chosenSeconds}" is not offered by ${route.id}. Allowed: ${route.seconds.join(", ")}.`,
+      "seconds",
+      "unsupported_seconds",
+    );
+  }
+  return { size: chosenSize, seconds: chosenSeconds };
+}
+
+export function checkPrompt(route: Route, prompt: string, param = "prompt"): string {
+  const trimmed = prompt.trim();
+  if (trimmed.length === 0) throw invalidRequest("prompt is empty: describe what should happen in the video.", param);
+  if (trimmed.length > route.prompt_max_chars) {
+    throw invalidRequest(
+      `prompt is ${trimmed.length} characters; ${route.id} accepts at most ${route.prompt_max_chars}. Shorten it.`,
+      param,
+      "prompt_too_long",
+    );
+  }
+  return trimmed;
+}
+
+/** Sniffs the image by its bytes and checks it is exactly `size`; returns what to send upstream. */
+export function checkImage(route: Route, bytes: Uint8Array | null, size: string): InputImage | undefined {
+  if (!bytes) {
+    if (route.input_image === "required") {
+      throw invalidRequest(`${route.id} needs an input image: send it as input_reference.`, "input_reference", "image_required");
+    }
+    return undefined;
+  }
+  if (route.input_image === "none") {
+    throw invalidRequest(`${route.id} does not take an input image; remove input_reference.`, "input_reference", "image_not_supported");
+  }
+  const sniffed = sniffImage(bytes);
+  if (!sniffed.ok) {
+    const what = sniffed.reason === "malformed" ? "is damaged or truncated" : `is ${sniffed.detected ?? "not an image we can read"}`;
+    throw invalidRequest(
+      `input_reference ${what}. Upload a JPEG, PNG or WebP image.`,
+      "input_reference",
+      sniffed.reason === "malformed" ? "invalid_image" : "unsupported_image_type",
+    );
+  }
+  const actual = `${sniffed.width}x${sniffed.height}`;
+  if (actual !== size) {
+    throw invalidRequest(
+      `input_reference is ${actual} pixels but size is ${size}. Crop or resize the image to exactly ${size} (the widget does this for you).`,
+      "input_reference",
+      "image_size_mismatch",
+    );
+  }
+  return { bytes, mime: sniffed.mime, width: sniffed.width, height: sniffed.height };
+}

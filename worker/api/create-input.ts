@@ -1,0 +1,80 @@
+/**
+ * Reads a create request the way OpenAI accepted it: multipart/form-data with the image as the
+ * `input_reference` file, or JSON with `input_reference.image_url` as a data: URL. Remote image
+ * URLs are never fetched (that would let callers aim the worker at any host).
+ */
+import type { Context } from "hono";
+import type { AppEnv } from "../context";
+import { invalidRequest } from "../errors";
+import { CreateVideoFields, CreateVideoJson } from "./schemas";
+import { parseWith } from "./validate";
+
+export interface CreateInputRaw {
+  fields: { prompt: string; model?: string; seconds?: string; size?: string };
+  image: Uint8Array | null;
+}
+
+const TEXT_FIELDS = ["prompt", "model", "seconds", "size"] as const;
+
+export async function readCreateInput(c: Context<AppEnv>): Promise<CreateInputRaw> {
+  const type = (c.req.header("content-type") ?? "").toLowerCase();
+  if (type.startsWith("multipart/form-data")) return readMultipart(c);
+  if (type.startsWith("application/json")) return readJson(c);
+  throw invalidRequest(
+    "Send the video request as multipart/form-data (with the image as input_reference) or application/json.",
+    null,
+    "unsupported_content_type",
+  );
+}
+
+async function readMultipart(c: Context<AppEnv>): Promise<CreateInputRaw> {
+  let form: FormData;
+  try {
+    form = await c.req.raw.formData();
+  } catch {
+    throw invalidRequest("The multipart body could not be read. Check the form encoding and try again.", null, "malformed_body");
+  }
+  const fields: Record<string, string> = {};
+  for (const name of TEXT_FIELDS) {
+    const values = form.getAll(name);
+    if (values.length > 1) throw invalidRequest(`Send ${name} only once.`, name);
+    const value = values[0];
+    if (value === undefined) continue;
+    if (typeof value !== "string") throw invalidRequest(`${name} must be a text field, not a file.`, name);
+    fields[name] = value;
+  }
+  const files = form.getAll("input_reference");
+  if (files.length > 1) throw invalidRequest("Send one input_reference image.", "input_reference");
+  const file = files[0];
+  if (file !== undefined && typeof file === "string") {
+    throw invalidRequest("input_reference must be an image file (JPEG, PNG or WebP).", "input_reference");
+  }
+  const image = file ? new Uint8Array(await file.arrayBuffer()) : null;
+  return { fields: parseWith(CreateVideoFields, fields), image: image?.byteLength ? image : null };
+}
+
+async function readJson(c: Context<AppEnv>): Promise<CreateInputRaw> {
+  let body: unknown;
+  try {
+    body = await c.req.json();
+  } catch {
+    throw invalidRequest("The JSON body could not be parsed. Check its syntax and try again.", null, "malformed_body");
+  }
+  const { input_reference, ...fields } = parseWith(CreateVideoJson, body);
+  return { fields, image: input_reference ? decodeDataUrl(input_reference.image_url) : null };
+}
+
+function decodeDataUrl(url: string): Uint8Array {
+  const match = /^data:[\w.+-]+\/[\w.+-]+;base64,([A-Za-z0-9+/=\s]+)$/.exec(url);
+  if (!match) {
+    throw invalidRequest(
+      "input_reference.image_url must be a base64 data: URL (data:image/png;base64,…); remote URLs are not fetched. Or upload the file as multipart.",
+      "input_reference.image_url",
+    );
+  }
+  try {
+    return Uint8Array.from(atob(match[1]!.replace(/\s/g, "")), (ch) => ch.charCodeAt(0));
+  } catch {
+    throw invalidRequest("input_reference.image_url is not valid base64.", "input_reference.image_url");
+  }
+}

@@ -1,0 +1,149 @@
+/**
+ * The public API's shapes, written once in zod: they validate requests and generate
+ * `/openapi.json`. Names and types follow OpenAI's Videos API (`seconds` is a string, `size` is
+ * `WxH`) so OpenAI clients work unchanged; our additions are marked as extensions.
+ */
+import { z } from "@hono/zod-openapi";
+import { FAILURE_CODES, VARIANTS, VIDEO_STATUSES } from "../providers/types";
+
+export const ErrorSchema = z
+  .object({
+    error: z.object({
+      message: z.string(),
+      type: z.string(),
+      param: z.string().nullable(),
+      code: z.string().nullable(),
+    }),
+  })
+  .openapi("Error");
+
+export const ContentUrlsSchema = z
+  .object({
+    video: z.string().url(),
+    thumbnail: z.string().url(),
+    spritesheet: z.string().url(),
+    expires_at: z.number().int().openapi({ description: "Unix seconds when these URLs stop working." }),
+  })
+  .openapi("ContentUrls", {
+    description:
+      "Extension: short-lived signed URLs for <video>/<img>, which cannot send headers. Only on completed videos, only to their owner.",
+  });
+
+export const VideoSchema = z
+  .object({
+    id: z.string().openapi({ example: "video_0f3k9q2m7c1x8v5b4n6p0r2t3w" }),
+    object: z.literal("video"),
+    model: z.string(),
+    status: z.enum(VIDEO_STATUSES),
+    progress: z.number().int().min(0).max(100),
+    created_at: z.number().int(),
+    completed_at: z.number().int().nullable(),
+    expires_at: z.number().int().nullable(),
+    prompt: z.string(),
+    size: z.string().openapi({ example: "1280x720" }),
+    seconds: z.string().openapi({ example: "4" }),
+    remixed_from_video_id: z.string().nullable(),
+    error: z.object({ code: z.enum(FAILURE_CODES), message: z.string() }).nullable(),
+    content_urls: ContentUrlsSchema.nullable(),
+  })
+  .openapi("Video");
+
+export const VideoListSchema = z
+  .object({
+    object: z.literal("list"),
+    data: z.array(VideoSchema),
+    first_id: z.string().nullable(),
+    last_id: z.string().nullable(),
+    has_more: z.boolean(),
+  })
+  .openapi("VideoList");
+
+export const DeletedVideoSchema = z
+  .object({ id: z.string(), object: z.literal("video.deleted"), deleted: z.literal(true) })
+  .openapi("DeletedVideo");
+
+export const VideoIdParam = z.object({
+  video_id: z.string().openapi({ param: { name: "video_id", in: "path" }, example: "video_…" }),
+});
+
+export const ListQuery = z.object({
+  after: z.string().optional().openapi({ description: "Id of the last video of the previous page." }),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  order: z.enum(["asc", "desc"]).default("desc"),
+});
+
+export const ContentQuery = z.object({
+  variant: z.enum(VARIANTS).default("video"),
+  token: z
+    .string()
+    .optional()
+    .openapi({ description: "Signed content token from `content_urls`; replaces the Bearer header." }),
+});
+
+/** Create fields after multipart/JSON decoding; the image is checked separately (bytes). */
+export const CreateVideoFields = z.object({
+  prompt: z.string().min(1, "prompt is required: describe what should happen in the video"),
+  model: z.string().optional(),
+  seconds: z.string({ error: 'seconds must be a string such as "4"' }).optional(),
+  size: z.string({ error: 'size must be a string such as "1280x720"' }).optional(),
+});
+
+export const CreateVideoMultipart = CreateVideoFields.extend({
+  input_reference: z
+    .string()
+    .openapi({ type: "string", format: "binary", description: "JPEG, PNG or WebP of exactly `size` pixels." })
+    .optional(),
+}).openapi("CreateVideoMultipart");
+
+export const CreateVideoJson = CreateVideoFields.extend({
+  input_reference: z
+    .object({
+      image_url: z.string().openapi({ description: "A data: URL (remote URLs are not fetched)." }),
+    })
+    .optional(),
+}).openapi("CreateVideoJson");
+
+export const RemixBody = z
+  .object({ prompt: z.string().min(1, "prompt is required: describe the change") })
+  .openapi("RemixVideo");
+
+export const ModelSchema = z
+  .object({
+    id: z.string(),
+    object: z.literal("model"),
+    created: z.number().int(),
+    owned_by: z.string(),
+    label: z.string(),
+    simulated: z.boolean(),
+    sizes: z.array(z.string()),
+    default_size: z.string(),
+    seconds: z.array(z.string()),
+    default_seconds: z.string(),
+    input_image: z.enum(["required", "optional", "none"]),
+    remix: z.boolean(),
+    audio: z.boolean(),
+    price_per_second_usd: z.number(),
+    prompt_max_chars: z.number().int(),
+  })
+  .openapi("Model");
+
+export const ModelListSchema = z
+  .object({ object: z.literal("list"), data: z.array(ModelSchema) })
+  .openapi("ModelList");
+
+export const SessionRequest = z
+  .object({
+    site_key: z.string().min(1, "site_key is required (your publishable pk_… key)"),
+    turnstile_token: z.string().optional(),
+  })
+  .openapi("SessionRequest");
+
+export const SessionSchema = z
+  .object({
+    token: z.string(),
+    expires_at: z.number().int(),
+    visitor_id: z.string(),
+  })
+  .openapi("Session");
+
+export const HealthSchema = z.object({ ok: z.literal(true) }).openapi("Health");

@@ -1,0 +1,53 @@
+/**
+ * Assembles the worker: middleware in the order requests need it, then the route groups.
+ * Everything that touches the outside world arrives through `deps`, so tests build the same app
+ * with a fake upstream and a fake clock.
+ */
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { requestId } from "hono/request-id";
+import { secureHeaders } from "hono/secure-headers";
+import { issueToError } from "./api/validate";
+import type { AppEnv, Deps } from "./context";
+import { ApiError, envelope, onError } from "./errors";
+import { withConfig } from "./middleware/config";
+import { siteCors } from "./middleware/cors";
+import { registerContentRoute } from "./routes/content";
+import { registerMetaRoutes } from "./routes/meta";
+import { registerModelRoutes } from "./routes/models";
+import { registerSessionRoutes } from "./routes/sessions";
+import { registerVideoRoutes } from "./routes/videos";
+
+export function createApp(deps: Deps): OpenAPIHono<AppEnv> {
+  const app = new OpenAPIHono<AppEnv>({
+    defaultHook: (result) => {
+      if (!result.success) throw issueToError(result.error.issues);
+    },
+  });
+
+  app.use(requestId({ headerName: "x-request-id", generator: () => crypto.randomUUID() }));
+  // CORP is left to routes: media must load cross-origin into <video>, everything else not.
+  app.use(secureHeaders({ crossOriginResourcePolicy: false, xFrameOptions: "DENY" }));
+  app.use(async function sameOriginByDefault(c, next) {
+    await next();
+    if (!c.res.headers.has("cross-origin-resource-policy")) {
+      c.res.headers.set("cross-origin-resource-policy", "same-origin");
+    }
+  });
+  app.use(withConfig(deps));
+  app.use("/v1/*", siteCors());
+
+  registerMetaRoutes(app);
+  registerModelRoutes(app);
+  registerSessionRoutes(app);
+  registerContentRoute(app);
+  registerVideoRoutes(app);
+
+  app.notFound((c) => {
+    const error = new ApiError(404, `There is no ${c.req.method} ${new URL(c.req.url).pathname} endpoint.`, {
+      code: "unknown_endpoint",
+    });
+    return c.json(envelope(error), 404);
+  });
+  app.onError(onError);
+  return app;
+}

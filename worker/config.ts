@@ -1,0 +1,204 @@
+/**
+ * Configuration, parsed once per environment object into a typed `Config`. Everything comes from
+ * wrangler vars and secrets; a bad value fails loudly with a message naming the field, and the
+ * production environment refuses to serve without real secrets (no dev fallbacks there).
+ */
+import { z } from "zod";
+import type { WorkerEnv } from "./env";
+import { readSecret } from "./env";
+import { providerOptions } from "./providers/registry";
+
+const SIZE = /^[1-9]\d{1,4}x[1-9]\d{1,4}$/;
+const SECONDS = /^[1-9]\d{0,2}$/;
+
+const routeSchema = z
+  .object({
+    id: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, "lowercase letters, digits, . _ - (≤ 64)"),
+    label: z.string().min(1).max(80),
+    provider: providerOptions,
+    upstream_model: z.string().min(1).max(200),
+    sizes: z.array(z.string().regex(SIZE, "a size is WxH, e.g. 1280x720")).min(1),
+    default_size: z.string(),
+    seconds: z.array(z.string().regex(SECONDS, "seconds are whole numbers as strings")).min(1),
+    default_seconds: z.string(),
+    input_image: z.enum(["required", "optional", "none"]),
+    remix: z.boolean(),
+    audio: z.boolean().default(false),
+    price_per_second_usd: z.number().min(0).max(100),
+    prompt_max_chars: z.number().int().min(1).max(32000),
+  })
+  .strict()
+  .refine((r) => r.sizes.includes(r.default_size), {
+    message: "must be one of sizes",
+    path: ["default_size"],
+  })
+  .refine((r) => r.seconds.includes(r.default_seconds), {
+    message: "must be one of seconds",
+    path: ["default_seconds"],
+  });
+
+export type Route = z.infer<typeof routeSchema>;
+
+/** An origin exactly as browsers send it: scheme://host[:port], no path, no wildcard. */
+const origin = z
+  .string()
+  .regex(/^https?:\/\/[a-z0-9.-]+(:\d{1,5})?$/, "an origin like https://www.example.com");
+
+const siteSchema = z
+  .object({
+    id: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,39}$/),
+    publishable_key: z.string().regex(/^pk_[A-Za-z0-9_]{8,64}$/, "pk_ followed by 8–64 letters"),
+    origins: z.array(origin).min(1),
+  })
+  .strict();
+
+export type Site = z.infer<typeof siteSchema>;
+
+const serverKeysSchema = z.record(
+  z.string().regex(/^[a-z0-9][a-z0-9_-]{0,39}$/, "key names are lowercase ids"),
+  z.string().min(12),
+);
+
+const DEV_SESSION_SECRET = "dev-only-session-secret-do-not-use-in-production";
+const DEV_SERVER_KEYS = { dev: "sk_dev_local" };
+const DEV_SITE: Site = {
+  id: "dev",
+  publishable_key: "pk_dev_local",
+  origins: ["http://localhost:8787", "http://127.0.0.1:8787"],
+};
+
+export interface Limits {
+  maxUploadBytes: number;
+  sessionTtlSeconds: number;
+  jobTtlSeconds: number;
+  refreshIntervalMs: number;
+  contentUrlTtlSeconds: number;
+}
+
+export interface Config {
+  environment: "production" | "development" | "test";
+  routes: Route[];
+  sites: Site[];
+  serverKeys: { name: string; key: string }[];
+  sessionSecret: string;
+  /** Provider keys by secret name, only those that routes reference. */
+  providerKeys: Record<string, string>;
+  limits: Limits;
+}
+
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+}
+
+const cache = new WeakMap<object, Config>();
+
+/** The parsed configuration for this environment object (parsed on first use, then cached). */
+export function configFor(env: WorkerEnv): Config {
+  let config = cache.get(env);
+  if (!config) {
+    config = parseConfig(env);
+    cache.set(env, config);
+  }
+  return config;
+}
+
+export function parseConfig(env: WorkerEnv): Config {
+  const environment = z
+    .enum(["production", "development", "test"])
+    .parse(env.ENVIRONMENT ?? "production", { error: () => "ENVIRONMENT must be production, development or test" });
+  const dev = environment !== "production";
+
+  const routes = parseJson("MODEL_ROUTES", env.MODEL_ROUTES, z.array(routeSchema).min(1));
+  const ids = new Set<string>();
+  for (const [i, route] of routes.entries()) {
+    if (ids.has(route.id)) fail(`MODEL_ROUTES[${i}].id: duplicate route id "${route.id}"`);
+    ids.add(route.id);
+  }
+
+  let sites = parseJson("SITES", env.SITES ?? "[]", z.array(siteSchema));
+  if (dev && !sites.some((s) => s.publishable_key === DEV_SITE.publishable_key)) {
+    sites = [...sites, DEV_SITE];
+  }
+
+  const serverKeyMap = env.SERVER_KEYS
+    ? parseJson("SERVER_KEYS", env.SERVER_KEYS, serverKeysSchema)
+    : dev
+      ? DEV_SERVER_KEYS
+      : {};
+  const serverKeys = Object.entries(serverKeyMap).map(([name, key]) => ({ name, key }));
+  const sessionSecret = env.SESSION_SECRET ?? (dev ? DEV_SESSION_SECRET : "");
+
+  if (!dev) refuseDevCredentials(sessionSecret, serverKeys, sites);
+
+  const providerKeys: Record<string, string> = {};
+  for (const [i, route] of routes.entries()) {
+    if (!("api_key_secret" in route.provider)) continue;
+    const name = route.provider.api_key_secret;
+    const value = readSecret(env, name);
+    if (!value) fail(`MODEL_ROUTES[${i}].provider.api_key_secret: the secret ${name} is not set`);
+    providerKeys[name] = value;
+  }
+
+  return {
+    environment,
+    routes,
+    sites,
+    serverKeys,
+    sessionSecret,
+    providerKeys,
+    limits: {
+      maxUploadBytes: intVar(env, "MAX_UPLOAD_BYTES", 10 * 1024 * 1024, 1024, 100 * 1024 * 1024),
+      sessionTtlSeconds: intVar(env, "SESSION_TTL_SECONDS", 3600, 60, 86400),
+      jobTtlSeconds: intVar(env, "JOB_TTL_SECONDS", 7 * 86400, 3600, 90 * 86400),
+      refreshIntervalMs: intVar(env, "REFRESH_INTERVAL_MS", 2000, 0, 60000),
+      contentUrlTtlSeconds: intVar(env, "CONTENT_URL_TTL_SECONDS", 3600, 60, 86400),
+    },
+  };
+}
+
+function refuseDevCredentials(secret: string, keys: Config["serverKeys"], sites: Site[]): void {
+  if (secret.length < 32 || secret === DEV_SESSION_SECRET) {
+    fail("SESSION_SECRET: set a random secret of at least 32 characters (wrangler secret put)");
+  }
+  for (const { name, key } of keys) {
+    if (key.length < 24 || key === DEV_SERVER_KEYS.dev) {
+      fail(`SERVER_KEYS.${name}: use a random key of at least 24 characters, not a dev key`);
+    }
+  }
+  if (sites.some((s) => s.publishable_key === DEV_SITE.publishable_key)) {
+    fail("SITES: pk_dev_local is for local development only");
+  }
+}
+
+function parseJson<T>(name: string, raw: string | undefined, schema: z.ZodType<T>): T {
+  let value: unknown;
+  try {
+    value = JSON.parse(raw ?? "");
+  } catch {
+    fail(`${name}: not valid JSON`);
+  }
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    fail(`${name}${formatPath(issue.path)}: ${issue.message}`);
+  }
+  return result.data;
+}
+
+function formatPath(path: PropertyKey[]): string {
+  return path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("");
+}
+
+function intVar(env: WorkerEnv, name: keyof WorkerEnv, fallback: number, min: number, max: number) {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    fail(`${String(name)}: must be a whole number from ${min} to ${max}`);
+  }
+  return value;
+}
+
+function fail(message: string): never {
+  throw new ConfigError(message);
+}

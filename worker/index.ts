@@ -1,0 +1,14 @@
+/**
+ * The Worker entry: one app per isolate. `fetch` is looked up at call time so that whatever the
+ * runtime (or a test) installs as the global is what adapters use.
+ */
+import { createApp } from "./app";
+import { JobRefresher } from "./store/refresh";
+
+const app = createApp({
+  fetch: (input, init) => fetch(input, init),
+  now: () => Date.now(),
+  refresher: new JobRefresher(),
+});
+
+export default app satisfies ExportedHandler<Env>;

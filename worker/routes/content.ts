@@ -1,0 +1,91 @@
+/**
+ * `GET /v1/videos/{id}/content`: media bytes streamed from the provider untouched — no
+ * buffering, `Range`/206 passed through — for the owner (Bearer) or for whoever holds a signed
+ * content URL for exactly this video and variant (`<video>`/`<img>` cannot send headers).
+ */
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { ContentQuery, VideoIdParam } from "../api/schemas";
+import { parseWith } from "../api/validate";
+import { verifyContentToken } from "../auth/tokens";
+import type { AppEnv } from "../context";
+import { ApiError, invalidRequest, notFound } from "../errors";
+import { authenticate } from "../middleware/auth";
+import { ProviderError } from "../providers/errors";
+import type { JobRecord } from "../store/jobs";
+import { errorResponses } from "./openapi-helpers";
+import { checkVideoId, jobStore, loadOwned, providerFor, refreshed, routeOf } from "./shared";
+
+type C = Context<AppEnv>;
+
+const EXTENSIONS = { video: "mp4", thumbnail: "webp", spritesheet: "jpg" } as const;
+
+export function registerContentRoute(app: OpenAPIHono<AppEnv>): void {
+  app.openAPIRegistry.registerPath({
+    method: "get",
+    path: "/v1/videos/{video_id}/content",
+    summary: "Download the video, its thumbnail or its spritesheet (Range supported)",
+    security: [{ bearer: [] }, {}],
+    request: { params: VideoIdParam, query: ContentQuery },
+    responses: {
+      200: { description: "The bytes", content: { "video/mp4": { schema: { type: "string", format: "binary" } } } },
+      206: { description: "The requested byte range" },
+      416: { description: "Range not satisfiable" },
+      ...errorResponses(400, 401, 404, 502, 503, 504),
+    },
+  });
+  app.get("/v1/videos/:video_id/content", async (c) => {
+    const { variant, token } = parseWith(ContentQuery, c.req.query());
+    const id = checkVideoId(c.req.param("video_id"));
+    const record = token === undefined ? await ownedViaBearer(c, id) : await viaSignedUrl(c, id, variant, token);
+    return stream(c, record, variant);
+  });
+}
+
+async function ownedViaBearer(c: C, id: string): Promise<JobRecord> {
+  c.set("principal", await authenticate(c));
+  return loadOwned(c, id);
+}
+
+async function viaSignedUrl(c: C, id: string, variant: string, token: string): Promise<JobRecord> {
+  const { config, deps } = c.var;
+  if (!(await verifyContentToken(config.sessionSecret, token, id, variant, Math.floor(deps.now() / 1000)))) {
+    throw new ApiError(401, "This media link has expired or is not valid for this file. Fetch the video again for a fresh link.", {
+      code: "invalid_content_token",
+      param: "token",
+    });
+  }
+  const record = await jobStore(c).get(id);
+  if (!record) throw notFound();
+  return record;
+}
+
+async function stream(c: C, stored: JobRecord, variant: keyof typeof EXTENSIONS): Promise<Response> {
+  const record = await refreshed(c, stored);
+  if (record.status !== "completed") {
+    throw invalidRequest(
+      record.status === "failed" ? "This video failed, so it has nothing to download." : "This video is not finished yet; wait for status completed.",
+      "video_id",
+      "video_not_ready",
+    );
+  }
+  let upstream: Response;
+  try {
+    upstream = await providerFor(c, routeOf(c, record)).content(record.upstream_id, {
+      variant,
+      range: c.req.header("range") ?? null,
+      signal: c.req.raw.signal,
+    });
+  } catch (error) {
+    if (error instanceof ProviderError && error.kind === "not_found") {
+      throw new ApiError(404, `This video's ${variant} is not available (it may have expired).`, { code: "content_not_found", param: "variant" });
+    }
+    throw error;
+  }
+  const headers = new Headers(upstream.headers);
+  headers.set("content-disposition", `inline; filename="${record.id}.${EXTENSIONS[variant]}"`);
+  headers.set("cache-control", "private, max-age=300");
+  // Media elements on the embedding page load these cross-origin.
+  headers.set("cross-origin-resource-policy", "cross-origin");
+  return new Response(upstream.body, { status: upstream.status, headers });
+}

@@ -1,0 +1,66 @@
+/**
+ * Small helpers the route files share: the job store, the provider of a job's route, the
+ * owner-checked job lookup and the view used to render Videos.
+ */
+import type { Context } from "hono";
+import type { VideoView } from "../api/video";
+import type { Route } from "../config";
+import type { AppEnv } from "../context";
+import { invalidRequest, notFound } from "../errors";
+import { isVideoId } from "../ids";
+import { createProvider } from "../providers/registry";
+import type { Provider } from "../providers/types";
+import { JobStore, type JobRecord } from "../store/jobs";
+
+type C = Context<AppEnv>;
+
+export const jobStore = (c: C) => new JobStore(c.env.JOBS);
+
+export function providerFor(c: C, route: Route): Provider {
+  const { fetch, now } = c.var.deps;
+  return createProvider(route.provider, { fetch, now }, c.var.config.providerKeys);
+}
+
+/** The route a stored job was made with; it may since have been removed from the config. */
+export function routeOf(c: C, record: JobRecord): Route {
+  const route = c.var.config.routes.find((r) => r.id === record.route);
+  if (!route) {
+    throw invalidRequest(`The model ${record.route} of this video is no longer offered.`, "model", "model_removed");
+  }
+  return route;
+}
+
+export function checkVideoId(id: string): string {
+  if (!isVideoId(id)) {
+    throw invalidRequest("That is not a video id from this API (they look like video_…).", "video_id", "invalid_id");
+  }
+  return id;
+}
+
+/** Loads a job the caller owns. Someone else's job is indistinguishable from a missing one. */
+export async function loadOwned(c: C, id: string): Promise<JobRecord> {
+  const record = await jobStore(c).get(checkVideoId(id));
+  if (!record || record.owner !== c.var.principal.owner) throw notFound();
+  return record;
+}
+
+/** Freshens an unfinished job from its provider (at most once per refresh interval). */
+export async function refreshed(c: C, record: JobRecord): Promise<JobRecord> {
+  const route = c.var.config.routes.find((r) => r.id === record.route);
+  if (!route) return record; // its route was removed from the config: serve what we know
+  const { refresher, now } = c.var.deps;
+  return refresher.refresh(record, {
+    store: jobStore(c),
+    provider: providerFor(c, route),
+    now,
+    intervalMs: c.var.config.limits.refreshIntervalMs,
+  });
+}
+
+export function view(c: C): VideoView {
+  return {
+    config: c.var.config,
+    origin: new URL(c.req.url).origin,
+    nowSeconds: Math.floor(c.var.deps.now() / 1000),
+  };
+}

@@ -1,0 +1,110 @@
+/**
+ * Job records in Workers KV (docs/decisions/0002-kv-layout.md).
+ *
+ *   v1:job:<video id>                          → the record (JSON), one key per job
+ *   v1:owner:<owner>:<inverted ms>:<video id>  → empty; lists an owner's jobs newest first
+ *
+ * Both carry the same absolute expiration, so a job and its index entry vanish together. Records
+ * are parsed with zod on the way out: a KV value is input like any other.
+ */
+import { z } from "zod";
+import { FAILURE_CODES, VIDEO_STATUSES } from "../providers/types";
+
+const PREFIX = "v1";
+
+export const jobRecord = z.object({
+  v: z.literal(1),
+  id: z.string(),
+  owner: z.string(),
+  route: z.string(),
+  upstream_id: z.string(),
+  status: z.enum(VIDEO_STATUSES),
+  progress: z.number().min(0).max(100),
+  error: z.object({ code: z.enum(FAILURE_CODES), message: z.string() }).nullable(),
+  prompt: z.string(),
+  size: z.string(),
+  seconds: z.string(),
+  remixed_from_video_id: z.string().nullable(),
+  created_at: z.number(),
+  completed_at: z.number().nullable(),
+  /** When the provider's assets expire (unix seconds), if it said. */
+  upstream_expires_at: z.number().nullable(),
+  /** When KV drops this record (unix seconds). */
+  record_expires_at: z.number(),
+  /** Last time the provider was asked (ms). Stored only together with a real change. */
+  checked_at: z.number(),
+});
+export type JobRecord = z.infer<typeof jobRecord>;
+
+const jobKey = (id: string) => `${PREFIX}:job:${id}`;
+const ownerPrefix = (owner: string) => `${PREFIX}:owner:${owner}:`;
+const MAX_MS = 9_999_999_999_999;
+const ownerKey = (r: JobRecord) =>
+  `${ownerPrefix(r.owner)}${String(MAX_MS - r.created_at * 1000).padStart(13, "0")}:${r.id}`;
+
+export interface ListOptions {
+  after?: string;
+  limit: number;
+  order: "asc" | "desc";
+}
+
+export interface ListPage {
+  records: JobRecord[];
+  hasMore: boolean;
+}
+
+/** Most index pages read for one list call (1,000 keys each): bounds the cost of `asc`/`after`. */
+const MAX_INDEX_PAGES = 10;
+
+export class JobStore {
+  constructor(private readonly kv: KVNamespace) {}
+
+  async get(id: string): Promise<JobRecord | null> {
+    const raw = await this.kv.get(jobKey(id), "json");
+    if (raw === null) return null;
+    const parsed = jobRecord.safeParse(raw);
+    return parsed.success ? parsed.data : null; // an unreadable record is treated as gone
+  }
+
+  /** Writes the record (and, when `withIndex`, its owner index entry) with its expiration. */
+  async put(record: JobRecord, withIndex = false): Promise<void> {
+    const options = { expiration: record.record_expires_at };
+    const writes = [this.kv.put(jobKey(record.id), JSON.stringify(record), options)];
+    if (withIndex) writes.push(this.kv.put(ownerKey(record), "", options));
+    await Promise.all(writes);
+  }
+
+  async delete(record: JobRecord): Promise<void> {
+    await Promise.all([this.kv.delete(jobKey(record.id)), this.kv.delete(ownerKey(record))]);
+  }
+
+  /** The owner's jobs in creation order, paginated by the id of the last job seen. */
+  async list(owner: string, options: ListOptions): Promise<ListPage> {
+    const ids = await this.indexedIds(owner, options);
+    let start = 0;
+    if (options.after) {
+      const at = ids.indexOf(options.after);
+      start = at === -1 ? ids.length : at + 1;
+    }
+    const window = ids.slice(start, start + options.limit + 1);
+    const hasMore = window.length > options.limit;
+    const records = await Promise.all(window.slice(0, options.limit).map((id) => this.get(id)));
+    return { records: records.filter((r): r is JobRecord => r?.owner === owner), hasMore };
+  }
+
+  /** Ids from the owner index, newest first (the key order) or reversed for `asc`. */
+  private async indexedIds(owner: string, options: ListOptions): Promise<string[]> {
+    const prefix = ownerPrefix(owner);
+    const ids: string[] = [];
+    // Newest-first needs only as many keys as the page (unless paging past `after`).
+    const enough = options.order === "desc" && !options.after ? options.limit + 1 : Infinity;
+    let cursor: string | undefined;
+    for (let page = 0; page < MAX_INDEX_PAGES && ids.length < enough; page++) {
+      const result = await this.kv.list({ prefix, cursor });
+      for (const key of result.keys) ids.push(key.name.slice(key.name.lastIndexOf(":") + 1));
+      if (result.list_complete) break;
+      cursor = result.cursor;
+    }
+    return options.order === "desc" ? ids : ids.reverse();
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * Keeps unfinished jobs fresh without hammering anyone (docs/decisions/0004-refresh.md).
+ *
+ * - A retrieve asks the provider only when what we know is older than the refresh interval.
+ * - Concurrent polls of one job share one provider call (single flight per isolate).
+ * - KV is written only when something a client can see changed: status, error, expiry or the
+ *   10 % progress bucket — never once per poll. Between writes, the freshest state is kept in
+ *   this isolate's memory, so polls still see smooth progress.
+ * - A provider failure never loses the job: the last known state is served and logged.
+ */
+import { log } from "../log";
+import type { Provider, UpstreamState } from "../providers/types";
+import type { JobRecord, JobStore } from "./jobs";
+
+const MEMORY_LIMIT = 1000;
+
+export interface RefreshOptions {
+  store: JobStore;
+  provider: Provider;
+  now: () => number;
+  intervalMs: number;
+}
+
+export class JobRefresher {
+  private readonly inflight = new Map<string, Promise<JobRecord>>();
+  /** Freshest known record per job: `checked_at` tells when the provider was last asked. */
+  private readonly recent = new Map<string, JobRecord>();
+
+  /** Returns the freshest record, asking the provider at most once per interval per job. */
+  async refresh(record: JobRecord, options: RefreshOptions): Promise<JobRecord> {
+    if (isTerminal(record)) return record;
+    const known = this.recent.get(record.id);
+    const best = known && known.checked_at > record.checked_at ? known : record;
+    if (isTerminal(best) || options.now() - best.checked_at < options.intervalMs) return best;
+
+    const pending = this.inflight.get(record.id);
+    if (pending) return pending;
+    const work = this.ask(best, options).finally(() => this.inflight.delete(record.id));
+    this.inflight.set(record.id, work);
+    return work;
+  }
+
+  /** Forgets a job (after delete), so memory never resurrects it. */
+  forget(id: string): void {
+    this.recent.delete(id);
+  }
+
+  private async ask(record: JobRecord, { store, provider, now }: RefreshOptions): Promise<JobRecord> {
+    let state: UpstreamState;
+    try {
+      state = await provider.retrieve(record.upstream_id);
+    } catch (error) {
+      // Serve the last known state; remember the attempt so we back off for one interval.
+      log("warn", "refresh_failed", { video_id: record.id, route: record.route, error: String(error) });
+      this.remember({ ...record, checked_at: now() });
+      return record;
+    }
+    const next = merge(record, state, now());
+    if (materiallyChanged(record, next)) {
+      try {
+        await store.put(next);
+      } catch (error) {
+        log("error", "kv_write_failed", { video_id: record.id, error: String(error) });
+      }
+    }
+    this.remember(next);
+    return next;
+  }
+
+  private remember(record: JobRecord): void {
+    this.recent.delete(record.id);
+    this.recent.set(record.id, record);
+    if (this.recent.size > MEMORY_LIMIT) this.recent.delete(this.recent.keys().next().value!);
+  }
+}
+
+export const isTerminal = (r: Pick<JobRecord, "status">) =>
+  r.status === "completed" || r.status === "failed";
+
+/** Applies a provider state to a record. Progress never goes backwards nor claims 100 early. */
+export function merge(record: JobRecord, state: UpstreamState, nowMs: number): JobRecord {
+  const terminal = state.status === "completed" || state.status === "failed";
+  const progress =
+    state.status === "completed" ? 100 : Math.min(99, Math.max(record.progress, state.progress));
+  return {
+    ...record,
+    status: state.status,
+    progress: state.status === "failed" ? Math.min(record.progress, 99) : progress,
+    error: state.status === "failed" ? (state.error ?? genericFailure) : null,
+    upstream_expires_at: state.expiresAt ?? record.upstream_expires_at,
+    completed_at: terminal ? (record.completed_at ?? Math.floor(nowMs / 1000)) : null,
+    checked_at: nowMs,
+  };
+}
+
+const genericFailure = { code: "provider_error" as const, message: "The video could not be generated. Try again." };
+
+/** True when a client could tell the difference: the only reason to spend a KV write. */
+export function materiallyChanged(before: JobRecord, after: JobRecord): boolean {
+  return (
+    before.status !== after.status ||
+    before.error?.code !== after.error?.code ||
+    before.upstream_expires_at !== after.upstream_expires_at ||
+    Math.floor(before.progress / 10) !== Math.floor(after.progress / 10)
+  );
+}
