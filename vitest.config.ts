@@ -17,7 +17,9 @@ export default defineConfig({
               bindings: { ENVIRONMENT: "test" },
               // Second line of defence behind test/helpers/no-network.ts.
               outboundService: (request: Request) =>
-                new Response(`Unmatched outbound request in a test: ${request.url}`, { status: 599 }),
+                new Response(`Unmatched outbound request in a test: ${request.url}`, {
+                  status: 599,
+                }),
             },
           }),
         ],
@@ -25,6 +27,16 @@ export default defineConfig({
           name: "worker",
           include: ["test/worker/**/*.test.ts"],
           setupFiles: ["test/helpers/no-network.ts", "test/helpers/reset-storage.ts"],
+        },
+      },
+      {
+        // End-to-end: the real dev server over HTTP, driven from Node.
+        test: {
+          name: "e2e",
+          include: ["test/e2e/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 60_000,
+          hookTimeout: 90_000,
         },
       },
     ],

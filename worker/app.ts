@@ -43,9 +43,13 @@ export function createApp(deps: Deps): OpenAPIHono<AppEnv> {
   registerVideoRoutes(app);
 
   app.notFound((c) => {
-    const error = new ApiError(404, `There is no ${c.req.method} ${new URL(c.req.url).pathname} endpoint.`, {
-      code: "unknown_endpoint",
-    });
+    const error = new ApiError(
+      404,
+      `There is no ${c.req.method} ${new URL(c.req.url).pathname} endpoint.`,
+      {
+        code: "unknown_endpoint",
+      },
+    );
     return c.json(envelope(error), 404);
   });
   app.onError(onError);

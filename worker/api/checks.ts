@@ -11,7 +11,11 @@ export function resolveRoute(config: Config, model: string | undefined): Route {
   const route = model === undefined ? config.routes[0]! : config.routes.find((r) => r.id === model);
   if (!route) {
     const allowed = config.routes.map((r) => r.id).join(", ");
-    throw invalidRequest(`Unknown model "${model}". Available models: ${allowed}.`, "model", "unknown_model");
+    throw invalidRequest(
+      `Unknown model "${model}". Available models: ${allowed}.`,
+      "model",
+      "unknown_model",
+    );
   }
   return route;
 }
@@ -38,7 +42,8 @@ export function checkOptions(route: Route, size: string | undefined, seconds: st
 
 export function checkPrompt(route: Route, prompt: string, param = "prompt"): string {
   const trimmed = prompt.trim();
-  if (trimmed.length === 0) throw invalidRequest("prompt is empty: describe what should happen in the video.", param);
+  if (trimmed.length === 0)
+    throw invalidRequest("prompt is empty: describe what should happen in the video.", param);
   if (trimmed.length > route.prompt_max_chars) {
     throw invalidRequest(
       `prompt is ${trimmed.length} characters; ${route.id} accepts at most ${route.prompt_max_chars}. Shorten it.`,
@@ -49,33 +54,54 @@ export function checkPrompt(route: Route, prompt: string, param = "prompt"): str
   return trimmed;
 }
 
-/** Sniffs the image by its bytes and checks it is exactly `size`; returns what to send upstream. */
-export function checkImage(route: Route, bytes: Uint8Array | null, size: string): InputImage | undefined {
+/** Sniffs the image by its bytes (never the declared type) and checks the route takes one. */
+export function readImage(route: Route, bytes: Uint8Array | null): InputImage | undefined {
   if (!bytes) {
     if (route.input_image === "required") {
-      throw invalidRequest(`${route.id} needs an input image: send it as input_reference.`, "input_reference", "image_required");
+      throw invalidRequest(
+        `${route.id} needs an input image: send it as input_reference.`,
+        "input_reference",
+        "image_required",
+      );
     }
     return undefined;
   }
   if (route.input_image === "none") {
-    throw invalidRequest(`${route.id} does not take an input image; remove input_reference.`, "input_reference", "image_not_supported");
+    throw invalidRequest(
+      `${route.id} does not take an input image; remove input_reference.`,
+      "input_reference",
+      "image_not_supported",
+    );
   }
   const sniffed = sniffImage(bytes);
   if (!sniffed.ok) {
-    const what = sniffed.reason === "malformed" ? "is damaged or truncated" : `is ${sniffed.detected ?? "not an image we can read"}`;
+    const what =
+      sniffed.reason === "malformed"
+        ? "is damaged or truncated"
+        : `is ${sniffed.detected ?? "not an image we can read"}`;
     throw invalidRequest(
       `input_reference ${what}. Upload a JPEG, PNG or WebP image.`,
       "input_reference",
       sniffed.reason === "malformed" ? "invalid_image" : "unsupported_image_type",
     );
   }
-  const actual = `${sniffed.width}x${sniffed.height}`;
-  if (actual !== size) {
+  return { bytes, mime: sniffed.mime, width: sniffed.width, height: sniffed.height };
+}
+
+/** When `size` is omitted, an image of one of the route's sizes picks it (OpenAI would 400). */
+export function impliedSize(route: Route, image: InputImage | undefined): string | undefined {
+  const size = image && `${image.width}x${image.height}`;
+  return size && route.sizes.includes(size) ? size : undefined;
+}
+
+/** The image becomes the first frame, so it must be exactly `size` (OpenAI's rule). */
+export function checkImageSize(image: InputImage | undefined, size: string): void {
+  const actual = image && `${image.width}x${image.height}`;
+  if (actual && actual !== size) {
     throw invalidRequest(
       `input_reference is ${actual} pixels but size is ${size}. Crop or resize the image to exactly ${size} (the widget does this for you).`,
       "input_reference",
       "image_size_mismatch",
     );
   }
-  return { bytes, mime: sniffed.mime, width: sniffed.width, height: sniffed.height };
 }

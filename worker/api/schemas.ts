@@ -22,7 +22,10 @@ export const ContentUrlsSchema = z
     video: z.string().url(),
     thumbnail: z.string().url(),
     spritesheet: z.string().url(),
-    expires_at: z.number().int().openapi({ description: "Unix seconds when these URLs stop working." }),
+    expires_at: z
+      .number()
+      .int()
+      .openapi({ description: "Unix seconds when these URLs stop working." }),
   })
   .openapi("ContentUrls", {
     description:
@@ -67,17 +70,19 @@ export const VideoIdParam = z.object({
 });
 
 export const ListQuery = z.object({
-  after: z.string().optional().openapi({ description: "Id of the last video of the previous page." }),
+  after: z
+    .string()
+    .optional()
+    .openapi({ description: "Id of the last video of the previous page." }),
   limit: z.coerce.number().int().min(1).max(100).default(20),
   order: z.enum(["asc", "desc"]).default("desc"),
 });
 
 export const ContentQuery = z.object({
   variant: z.enum(VARIANTS).default("video"),
-  token: z
-    .string()
-    .optional()
-    .openapi({ description: "Signed content token from `content_urls`; replaces the Bearer header." }),
+  token: z.string().optional().openapi({
+    description: "Signed content token from `content_urls`; replaces the Bearer header.",
+  }),
 });
 
 /** Create fields after multipart/JSON decoding; the image is checked separately (bytes). */
@@ -91,7 +96,11 @@ export const CreateVideoFields = z.object({
 export const CreateVideoMultipart = CreateVideoFields.extend({
   input_reference: z
     .string()
-    .openapi({ type: "string", format: "binary", description: "JPEG, PNG or WebP of exactly `size` pixels." })
+    .openapi({
+      type: "string",
+      format: "binary",
+      description: "JPEG, PNG or WebP of exactly `size` pixels.",
+    })
     .optional(),
 }).openapi("CreateVideoMultipart");
 

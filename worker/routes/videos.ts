@@ -5,9 +5,25 @@
  */
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { checkImage, checkOptions, checkPrompt, resolveRoute } from "../api/checks";
+import {
+  checkImageSize,
+  checkOptions,
+  checkPrompt,
+  impliedSize,
+  readImage,
+  resolveRoute,
+} from "../api/checks";
 import { readCreateInput } from "../api/create-input";
-import { CreateVideoJson, CreateVideoMultipart, DeletedVideoSchema, ListQuery, RemixBody, VideoIdParam, VideoListSchema, VideoSchema } from "../api/schemas";
+import {
+  CreateVideoJson,
+  CreateVideoMultipart,
+  DeletedVideoSchema,
+  ListQuery,
+  RemixBody,
+  VideoIdParam,
+  VideoListSchema,
+  VideoSchema,
+} from "../api/schemas";
 import { toVideo } from "../api/video";
 import type { Route } from "../config";
 import type { AppEnv } from "../context";
@@ -46,7 +62,10 @@ export function registerVideoRoutes(app: OpenAPIHono<AppEnv>): void {
         },
       },
     },
-    responses: { 200: jsonContent(VideoSchema, "The new job"), ...errorResponses(400, 401, 413, 429, 502, 503, 504) },
+    responses: {
+      200: jsonContent(VideoSchema, "The new job"),
+      ...errorResponses(400, 401, 413, 429, 502, 503, 504),
+    },
   });
   app.post("/v1/videos", limitBody(), createVideo);
 
@@ -57,7 +76,10 @@ export function registerVideoRoutes(app: OpenAPIHono<AppEnv>): void {
       summary: "List your videos",
       security: [{ bearer: [] }],
       request: { query: ListQuery },
-      responses: { 200: jsonContent(VideoListSchema, "A page of your videos"), ...errorResponses(400, 401) },
+      responses: {
+        200: jsonContent(VideoListSchema, "A page of your videos"),
+        ...errorResponses(400, 401),
+      },
     }),
     async (c) => {
       const query = c.req.valid("query");
@@ -65,7 +87,13 @@ export function registerVideoRoutes(app: OpenAPIHono<AppEnv>): void {
       const page = await jobStore(c).list(c.var.principal.owner, query);
       const data = await Promise.all(page.records.map((r) => toVideo(r, view(c))));
       return c.json(
-        { object: "list" as const, data, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null, has_more: page.hasMore },
+        {
+          object: "list" as const,
+          data,
+          first_id: data[0]?.id ?? null,
+          last_id: data.at(-1)?.id ?? null,
+          has_more: page.hasMore,
+        },
         200,
       );
     },
@@ -93,7 +121,10 @@ export function registerVideoRoutes(app: OpenAPIHono<AppEnv>): void {
       summary: "Delete a video",
       security: [{ bearer: [] }],
       request: { params: VideoIdParam },
-      responses: { 200: jsonContent(DeletedVideoSchema, "Deleted"), ...errorResponses(400, 401, 404) },
+      responses: {
+        200: jsonContent(DeletedVideoSchema, "Deleted"),
+        ...errorResponses(400, 401, 404),
+      },
     }),
     async (c) => {
       const record = await loadOwned(c, c.req.valid("param").video_id);
@@ -101,13 +132,18 @@ export function registerVideoRoutes(app: OpenAPIHono<AppEnv>): void {
       const provider = route ? providerFor(c, route) : undefined;
       if (provider?.delete) {
         // Best effort: our record goes regardless; the provider's copy expires on its own.
-        await provider.delete(record.upstream_id).catch((error: unknown) =>
-          log("warn", "upstream_delete_failed", { video_id: record.id, error: String(error) }),
-        );
+        await provider
+          .delete(record.upstream_id)
+          .catch((error: unknown) =>
+            log("warn", "upstream_delete_failed", { video_id: record.id, error: String(error) }),
+          );
       }
       await jobStore(c).delete(record);
       c.var.deps.refresher.forget(record.id);
-      return c.json({ id: record.id, object: "video.deleted" as const, deleted: true as const }, 200);
+      return c.json(
+        { id: record.id, object: "video.deleted" as const, deleted: true as const },
+        200,
+      );
     },
   );
 
@@ -122,22 +158,40 @@ export function registerVideoRoutes(app: OpenAPIHono<AppEnv>): void {
         params: VideoIdParam,
         body: { required: true, content: { "application/json": { schema: RemixBody } } },
       },
-      responses: { 200: jsonContent(VideoSchema, "The new job"), ...errorResponses(400, 401, 404, 429, 502, 503, 504) },
+      responses: {
+        200: jsonContent(VideoSchema, "The new job"),
+        ...errorResponses(400, 401, 404, 429, 502, 503, 504),
+      },
     }),
     async (c) => {
       const source = await refreshed(c, await loadOwned(c, c.req.valid("param").video_id));
       const route = routeOf(c, source);
       const provider = providerFor(c, route);
       if (!route.remix || !provider.remix) {
-        throw invalidRequest(`${route.id} cannot remix videos.`, "video_id", "unsupported_for_model");
+        throw invalidRequest(
+          `${route.id} cannot remix videos.`,
+          "video_id",
+          "unsupported_for_model",
+        );
       }
       if (source.status !== "completed") {
-        throw invalidRequest("Only a completed video can be remixed; wait until it has finished.", "video_id", "video_not_ready");
+        throw invalidRequest(
+          "Only a completed video can be remixed; wait until it has finished.",
+          "video_id",
+          "video_not_ready",
+        );
       }
       const prompt = checkPrompt(route, c.req.valid("json").prompt);
       const id = newVideoId();
-      const created = await callProvider(() => provider.remix!(source.upstream_id, { jobId: id, prompt }), "prompt");
-      const record = newRecord(c, { id, route, prompt, size: source.size, seconds: source.seconds, remixOf: source.id }, created);
+      const created = await callProvider(
+        () => provider.remix!(source.upstream_id, { jobId: id, prompt }),
+        "prompt",
+      );
+      const record = newRecord(
+        c,
+        { id, route, prompt, size: source.size, seconds: source.seconds, remixOf: source.id },
+        created,
+      );
       return c.json(await toVideo(await persist(c, record), view(c)), 200);
     },
   );
@@ -146,17 +200,36 @@ export function registerVideoRoutes(app: OpenAPIHono<AppEnv>): void {
 async function createVideo(c: C): Promise<Response> {
   const { fields, image } = await readCreateInput(c);
   const route = resolveRoute(c.var.config, fields.model);
-  const { size, seconds } = checkOptions(route, fields.size, fields.seconds);
+  const input = readImage(route, image);
+  const { size, seconds } = checkOptions(
+    route,
+    fields.size ?? impliedSize(route, input),
+    fields.seconds,
+  );
+  checkImageSize(input, size);
   const prompt = checkPrompt(route, fields.prompt);
-  const input = checkImage(route, image, size);
   const provider = providerFor(c, route);
   const id = newVideoId();
   const created = await callProvider(
-    () => provider.create({ jobId: id, model: route.upstream_model, prompt, seconds, size, image: input }),
+    () =>
+      provider.create({
+        jobId: id,
+        model: route.upstream_model,
+        prompt,
+        seconds,
+        size,
+        image: input,
+      }),
     "input_reference",
   );
   const record = newRecord(c, { id, route, prompt, size, seconds, remixOf: null }, created);
-  log("info", "job_created", { video_id: id, route: route.id, owner: c.var.principal.owner, seconds, size });
+  log("info", "job_created", {
+    video_id: id,
+    route: route.id,
+    owner: c.var.principal.owner,
+    seconds,
+    size,
+  });
   return c.json(await toVideo(await persist(c, record), view(c)), 200);
 }
 
@@ -167,7 +240,10 @@ async function callProvider(call: () => Promise<CreatedUpstreamJob>, param: stri
   } catch (error) {
     if (!(error instanceof ProviderError)) throw error;
     log("warn", "provider_refused", { kind: error.kind, detail: error.detail });
-    throw fromProviderError(error, error.kind === "input_rejected" || error.kind === "policy_violation" ? param : null);
+    throw fromProviderError(
+      error,
+      error.kind === "input_rejected" || error.kind === "policy_violation" ? param : null,
+    );
   }
 }
 
@@ -217,8 +293,18 @@ async function persist(c: C, record: JobRecord): Promise<JobRecord> {
       return record;
     } catch (error) {
       if (attempt >= 3) {
-        log("error", "job_not_stored", { video_id: record.id, route: record.route, owner: record.owner, upstream_id: record.upstream_id, error: String(error) });
-        throw new ApiError(503, "The video was started but could not be recorded. Try again in a moment.", { code: "storage_unavailable" });
+        log("error", "job_not_stored", {
+          video_id: record.id,
+          route: record.route,
+          owner: record.owner,
+          upstream_id: record.upstream_id,
+          error: String(error),
+        });
+        throw new ApiError(
+          503,
+          "The video was started but could not be recorded. Try again in a moment.",
+          { code: "storage_unavailable" },
+        );
       }
       await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
     }

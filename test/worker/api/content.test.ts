@@ -3,7 +3,10 @@ import { harness, type Harness } from "../../helpers/harness";
 import { createForm, post } from "../../helpers/requests";
 import { simulatorMedia } from "../../../worker/providers/simulator/media";
 
-type Video = { id: string; content_urls: Record<"video" | "thumbnail" | "spritesheet", string> & { expires_at: number } };
+type Video = {
+  id: string;
+  content_urls: Record<"video" | "thumbnail" | "spritesheet", string> & { expires_at: number };
+};
 
 async function completed(h: Harness, size = "1280x720"): Promise<Video> {
   const form = createForm(size === "1280x720" ? {} : { size, image: undefined });
@@ -32,14 +35,18 @@ describe("GET /v1/videos/{id}/content", () => {
     const h = harness();
     const { id } = await completed(h);
     const full = new Uint8Array(simulatorMedia("1280x720", "4", "video")!.bytes);
-    const partial = await h.server(`/v1/videos/${id}/content`, { headers: { range: "bytes=100-199" } });
+    const partial = await h.server(`/v1/videos/${id}/content`, {
+      headers: { range: "bytes=100-199" },
+    });
     expect(partial.status).toBe(206);
     expect(partial.headers.get("content-range")).toBe(`bytes 100-199/${full.byteLength}`);
     expect(partial.headers.get("content-length")).toBe("100");
     expect(await bytesOf(partial)).toEqual(full.slice(100, 200));
     const tail = await h.server(`/v1/videos/${id}/content`, { headers: { range: "bytes=-10" } });
     expect(await bytesOf(tail)).toEqual(full.slice(-10));
-    const beyond = await h.server(`/v1/videos/${id}/content`, { headers: { range: `bytes=${full.byteLength}-` } });
+    const beyond = await h.server(`/v1/videos/${id}/content`, {
+      headers: { range: `bytes=${full.byteLength}-` },
+    });
     expect(beyond.status).toBe(416);
     expect(beyond.headers.get("content-range")).toBe(`bytes */${full.byteLength}`);
   });
@@ -58,10 +65,14 @@ describe("GET /v1/videos/{id}/content", () => {
 
   it("refuses an unknown variant and an unfinished video", async () => {
     const h = harness();
-    const { id } = (await (await h.server("/v1/videos", post(createForm()))).json()) as { id: string };
+    const { id } = (await (await h.server("/v1/videos", post(createForm()))).json()) as {
+      id: string;
+    };
     const early = await h.server(`/v1/videos/${id}/content`);
     expect(early.status).toBe(400);
-    expect(((await early.json()) as { error: { code: string } }).error.code).toBe("video_not_ready");
+    expect(((await early.json()) as { error: { code: string } }).error.code).toBe(
+      "video_not_ready",
+    );
     const odd = await h.server(`/v1/videos/${id}/content?variant=poster`);
     expect(odd.status).toBe(400);
     expect(((await odd.json()) as { error: { param: string } }).error.param).toBe("variant");
@@ -78,11 +89,15 @@ describe("GET /v1/videos/{id}/content", () => {
     expect(ok.headers.get("cross-origin-resource-policy")).toBe("cross-origin");
 
     const token = new URL(video.content_urls.video).searchParams.get("token")!;
-    const wrongVariant = await h.call(`/v1/videos/${video.id}/content?variant=thumbnail&token=${token}`);
+    const wrongVariant = await h.call(
+      `/v1/videos/${video.id}/content?variant=thumbnail&token=${token}`,
+    );
     expect(wrongVariant.status).toBe(401);
     const wrongVideo = await h.call(`/v1/videos/${other.id}/content?variant=video&token=${token}`);
     expect(wrongVideo.status).toBe(401);
-    const forged = await h.call(`/v1/videos/${video.id}/content?variant=video&token=${token.slice(0, -4)}AAAA`);
+    const forged = await h.call(
+      `/v1/videos/${video.id}/content?variant=video&token=${token.slice(0, -4)}AAAA`,
+    );
     expect(forged.status).toBe(401);
 
     h.advance((video.content_urls.expires_at + 1) * 1000 - h.clock.ms);

@@ -37,7 +37,9 @@ describe("GET /healthz and unknown paths", () => {
     expect(await (await h.call("/healthz")).json()).toEqual({ ok: true });
     const missing = await h.call("/v1/nothing");
     expect(missing.status).toBe(404);
-    expect(((await missing.json()) as { error: { code: string } }).error.code).toBe("unknown_endpoint");
+    expect(((await missing.json()) as { error: { code: string } }).error.code).toBe(
+      "unknown_endpoint",
+    );
   });
 
   it("sets strict security headers and a request id on every response", async () => {

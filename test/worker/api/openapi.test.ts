@@ -10,7 +10,9 @@ describe("GET /openapi.json", () => {
       components: { schemas: Record<string, { properties?: Record<string, { type?: string }> }> };
     };
     expect(doc.openapi).toBe("3.1.0");
-    const operations = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
+    const operations = Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`),
+    );
     expect(operations.sort()).toEqual(
       [
         "GET /healthz",

@@ -16,11 +16,18 @@ describe("POST /v1/sessions", () => {
     expect(response.status).toBe(200);
     expect(response.headers.get("cache-control")).toBe("no-store");
     expect(response.headers.get("access-control-allow-origin")).toBe(shop.origins[0]);
-    const session = (await response.json()) as { token: string; expires_at: number; visitor_id: string };
+    const session = (await response.json()) as {
+      token: string;
+      expires_at: number;
+      visitor_id: string;
+    };
     expect(session.visitor_id).toMatch(/^vis_[0-9a-z]{26}$/);
     expect(session.expires_at).toBe(Math.floor(h.clock.ms / 1000) + 3600);
     expect(session.token.split(".")).toHaveLength(3);
-    const create = await h.as(session.token, "/v1/videos", { ...post(createForm()), headers: { origin: shop.origins[0]! } });
+    const create = await h.as(session.token, "/v1/videos", {
+      ...post(createForm()),
+      headers: { origin: shop.origins[0]! },
+    });
     expect(create.status).toBe(200);
   });
 
@@ -28,13 +35,25 @@ describe("POST /v1/sessions", () => {
     const h = harness();
     const unknown = await h.call("/v1/sessions", json({ site_key: "pk_nope_00000000" }));
     expect(unknown.status).toBe(401);
-    expect(((await unknown.json()) as { error: { code: string } }).error.code).toBe("invalid_site_key");
-    const foreign = await h.call("/v1/sessions", json({ site_key: shop.publishable_key }, { origin: "https://evil.example" }));
+    expect(((await unknown.json()) as { error: { code: string } }).error.code).toBe(
+      "invalid_site_key",
+    );
+    const foreign = await h.call(
+      "/v1/sessions",
+      json({ site_key: shop.publishable_key }, { origin: "https://evil.example" }),
+    );
     expect(foreign.status).toBe(403);
     expect(foreign.headers.get("access-control-allow-origin")).toBeNull();
-    const other = await h.call("/v1/sessions", json({ site_key: shop.publishable_key }, { origin: SITES[1]!.origins[0]! }));
+    const other = await h.call(
+      "/v1/sessions",
+      json({ site_key: shop.publishable_key }, { origin: SITES[1]!.origins[0]! }),
+    );
     expect(other.status).toBe(403);
-    const bare = await h.call("/v1/sessions", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ site_key: shop.publishable_key }) });
+    const bare = await h.call("/v1/sessions", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ site_key: shop.publishable_key }),
+    });
     expect(bare.status).toBe(403);
     const missing = await h.call("/v1/sessions", json({}));
     expect(missing.status).toBe(400);
@@ -44,10 +63,15 @@ describe("POST /v1/sessions", () => {
   it("keeps a returning visitor's id — and jobs — even after its token expired", async () => {
     const h = harness();
     const first = await h.session();
-    const job = (await (await h.as(first.token, "/v1/videos", post(createForm()))).json()) as { id: string };
+    const job = (await (await h.as(first.token, "/v1/videos", post(createForm()))).json()) as {
+      id: string;
+    };
     h.advance(2 * 3600 * 1000);
     expect((await h.as(first.token, `/v1/videos/${job.id}`)).status).toBe(401);
-    const renewed = await h.call("/v1/sessions", json({ site_key: shop.publishable_key }, { authorization: `Bearer ${first.token}` }));
+    const renewed = await h.call(
+      "/v1/sessions",
+      json({ site_key: shop.publishable_key }, { authorization: `Bearer ${first.token}` }),
+    );
     const second = (await renewed.json()) as { token: string; visitor_id: string };
     expect(second.visitor_id).toBe(first.visitor_id);
     expect((await h.as(second.token, `/v1/videos/${job.id}`)).status).toBe(200);
@@ -56,22 +80,38 @@ describe("POST /v1/sessions", () => {
   it("does not let a token from another site carry its visitor over", async () => {
     const h = harness();
     const blog = await h.session(SITES[1]!.publishable_key, SITES[1]!.origins[0]!);
-    const response = await h.call("/v1/sessions", json({ site_key: shop.publishable_key }, { authorization: `Bearer ${blog.token}` }));
-    expect(((await response.json()) as { visitor_id: string }).visitor_id).not.toBe(blog.visitor_id);
+    const response = await h.call(
+      "/v1/sessions",
+      json({ site_key: shop.publishable_key }, { authorization: `Bearer ${blog.token}` }),
+    );
+    expect(((await response.json()) as { visitor_id: string }).visitor_id).not.toBe(
+      blog.visitor_id,
+    );
   });
 
   it("refuses a visitor token used from another site's page", async () => {
     const h = harness();
     const { token } = await h.session();
-    const response = await h.as(token, "/v1/videos", { headers: { origin: SITES[1]!.origins[0]! } });
+    const response = await h.as(token, "/v1/videos", {
+      headers: { origin: SITES[1]!.origins[0]! },
+    });
     expect(response.status).toBe(401);
-    expect(((await response.json()) as { error: { code: string } }).error.code).toBe("origin_mismatch");
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe(
+      "origin_mismatch",
+    );
   });
 
   it("answers CORS preflight only for configured origins", async () => {
     const h = harness();
     const preflight = (origin: string) =>
-      h.call("/v1/videos", { method: "OPTIONS", headers: { origin, "access-control-request-method": "POST", "access-control-request-headers": "authorization" } });
+      h.call("/v1/videos", {
+        method: "OPTIONS",
+        headers: {
+          origin,
+          "access-control-request-method": "POST",
+          "access-control-request-headers": "authorization",
+        },
+      });
     const allowed = await preflight(shop.origins[0]!);
     expect(allowed.headers.get("access-control-allow-origin")).toBe(shop.origins[0]);
     expect(allowed.headers.get("access-control-allow-headers")).toContain("authorization");

@@ -7,10 +7,17 @@ async function storedKeys(): Promise<string[]> {
   return (await env.JOBS.list()).keys.map((k) => k.name);
 }
 
-async function expectError(response: Response, status: number, param: string | null, text?: RegExp) {
+async function expectError(
+  response: Response,
+  status: number,
+  param: string | null,
+  text?: RegExp,
+) {
   expect(response.status).toBe(status);
   expect(response.headers.get("x-request-id")).toBeTruthy();
-  const body = (await response.json()) as { error: { message: string; type: string; param: string | null; code: string | null } };
+  const body = (await response.json()) as {
+    error: { message: string; type: string; param: string | null; code: string | null };
+  };
   expect(body.error.param).toBe(param);
   expect(typeof body.error.type).toBe("string");
   if (text) expect(body.error.message).toMatch(text);
@@ -48,16 +55,39 @@ describe("POST /v1/videos", () => {
     const b64 = btoa(String.fromCharCode(...images.portraitWebp));
     const response = await h.server(
       "/v1/videos",
-      post({ prompt: "pan left", size: "720x1280", input_reference: { image_url: `data:image/webp;base64,${b64}` } }),
+      post({
+        prompt: "pan left",
+        size: "720x1280",
+        input_reference: { image_url: `data:image/webp;base64,${b64}` },
+      }),
     );
     expect(response.status).toBe(200);
-    expect(await response.json()).toMatchObject({ size: "720x1280", seconds: "4", status: "queued" });
+    expect(await response.json()).toMatchObject({
+      size: "720x1280",
+      seconds: "4",
+      status: "queued",
+    });
+  });
+
+  it("takes the size from the image when size is omitted and the route offers it", async () => {
+    const h = harness();
+    const response = await h.server(
+      "/v1/videos",
+      post(createForm({ image: images.portraitWebp, imageType: "image/webp" })),
+    );
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ size: "720x1280" });
   });
 
   it("refuses an image whose pixel size differs from size, naming the expected WxH", async () => {
     const h = harness();
     const response = await h.server("/v1/videos", post(createForm({ size: "720x1280" })));
-    const error = await expectError(response, 400, "input_reference", /1280x720 pixels but size is 720x1280/);
+    const error = await expectError(
+      response,
+      400,
+      "input_reference",
+      /1280x720 pixels but size is 720x1280/,
+    );
     expect(error.code).toBe("image_size_mismatch");
     expect(await storedKeys()).toEqual([]);
   });
@@ -65,13 +95,19 @@ describe("POST /v1/videos", () => {
   it("judges the image by its bytes, not the declared type", async () => {
     const h = harness();
     const gif = new TextEncoder().encode("GIF89a\x01\x00\x01\x00");
-    const response = await h.server("/v1/videos", post(createForm({ image: gif, imageType: "image/jpeg" })));
+    const response = await h.server(
+      "/v1/videos",
+      post(createForm({ image: gif, imageType: "image/jpeg" })),
+    );
     await expectError(response, 400, "input_reference", /GIF.*JPEG, PNG or WebP/);
   });
 
   it("refuses a truncated image", async () => {
     const h = harness();
-    const response = await h.server("/v1/videos", post(createForm({ image: images.landscapeJpeg.slice(0, 40) })));
+    const response = await h.server(
+      "/v1/videos",
+      post(createForm({ image: images.landscapeJpeg.slice(0, 40) })),
+    );
     const error = await expectError(response, 400, "input_reference", /damaged or truncated/);
     expect(error.code).toBe("invalid_image");
   });
@@ -85,14 +121,29 @@ describe("POST /v1/videos", () => {
   it("lists the available models for an unknown model", async () => {
     const h = harness();
     const response = await h.server("/v1/videos", post(createForm({ model: "sora-2" })));
-    const error = await expectError(response, 400, "model", /Unknown model "sora-2"\. Available models: sim\./);
+    const error = await expectError(
+      response,
+      400,
+      "model",
+      /Unknown model "sora-2"\. Available models: sim\./,
+    );
     expect(error.code).toBe("unknown_model");
   });
 
   it("lists the allowed sizes and seconds", async () => {
     const h = harness();
-    await expectError(await h.server("/v1/videos", post(createForm({ size: "1024x1792" }))), 400, "size", /Allowed sizes: 1280x720, 720x1280\./);
-    await expectError(await h.server("/v1/videos", post(createForm({ seconds: "12" }))), 400, "seconds", /Allowed: 4, 8\./);
+    await expectError(
+      await h.server("/v1/videos", post(createForm({ size: "1024x1792" }))),
+      400,
+      "size",
+      /Allowed sizes: 1280x720, 720x1280\./,
+    );
+    await expectError(
+      await h.server("/v1/videos", post(createForm({ seconds: "12" }))),
+      400,
+      "seconds",
+      /Allowed: 4, 8\./,
+    );
   });
 
   it("rejects seconds sent as a JSON number, like OpenAI", async () => {
@@ -104,8 +155,18 @@ describe("POST /v1/videos", () => {
   it("refuses a prompt over the route's limit and an empty one", async () => {
     const h = harness();
     const long = "a".repeat(SIM_ROUTE.prompt_max_chars + 1);
-    await expectError(await h.server("/v1/videos", post(createForm({ prompt: long }))), 400, "prompt", /at most 500/);
-    await expectError(await h.server("/v1/videos", post(createForm({ prompt: "   " }))), 400, "prompt", /empty/);
+    await expectError(
+      await h.server("/v1/videos", post(createForm({ prompt: long }))),
+      400,
+      "prompt",
+      /at most 500/,
+    );
+    await expectError(
+      await h.server("/v1/videos", post(createForm({ prompt: "   " }))),
+      400,
+      "prompt",
+      /empty/,
+    );
     await expectError(await h.server("/v1/videos", post({ size: "1280x720" })), 400, "prompt");
   });
 
@@ -136,32 +197,54 @@ describe("POST /v1/videos", () => {
     const multipart = await h.server("/v1/videos", {
       method: "POST",
       headers: { "content-type": "multipart/form-data; boundary=zzz" },
-      body: "--zzz\r\nContent-Disposition: form-data; name=\"prompt\"\r\n\r\nhello",
+      body: '--zzz\r\nContent-Disposition: form-data; name="prompt"\r\n\r\nhello',
     });
     await expectError(multipart, 400, null, /multipart body could not be read/);
-    const json = await h.server("/v1/videos", { method: "POST", headers: { "content-type": "application/json" }, body: "{\"prompt\":" });
+    const json = await h.server("/v1/videos", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: '{"prompt":',
+    });
     await expectError(json, 400, null, /JSON body could not be parsed/);
-    const text = await h.server("/v1/videos", { method: "POST", headers: { "content-type": "text/plain" }, body: "hi" });
+    const text = await h.server("/v1/videos", {
+      method: "POST",
+      headers: { "content-type": "text/plain" },
+      body: "hi",
+    });
     await expectError(text, 400, null, /multipart\/form-data/);
   });
 
   it("never fetches a remote image URL", async () => {
     const h = harness();
-    const response = await h.server("/v1/videos", post({ prompt: "x", input_reference: { image_url: "https://evil.example/a.png" } }));
+    const response = await h.server(
+      "/v1/videos",
+      post({ prompt: "x", input_reference: { image_url: "https://evil.example/a.png" } }),
+    );
     await expectError(response, 400, "input_reference.image_url", /remote URLs are not fetched/);
   });
 
   it("passes provider refusals on as clear errors and stores nothing", async () => {
     const h = harness();
-    const policy = await h.server("/v1/videos", post(createForm({ prompt: "x [sim:refuse_policy]" })));
-    expect((await expectError(policy, 400, "input_reference", /policy/)).code).toBe("policy_violation");
-    const limited = await h.server("/v1/videos", post(createForm({ prompt: "x [sim:rate_limited]" })));
+    const policy = await h.server(
+      "/v1/videos",
+      post(createForm({ prompt: "x [sim:refuse_policy]" })),
+    );
+    expect((await expectError(policy, 400, "input_reference", /policy/)).code).toBe(
+      "policy_violation",
+    );
+    const limited = await h.server(
+      "/v1/videos",
+      post(createForm({ prompt: "x [sim:rate_limited]" })),
+    );
     expect(limited.headers.get("retry-after")).toBe("7");
     await expectError(limited, 429, null, /rate limiting/);
     const down = await h.server("/v1/videos", post(createForm({ prompt: "x [sim:unavailable]" })));
     expect(down.headers.get("retry-after")).toBeTruthy();
     await expectError(down, 503, null, /Nothing was started/);
-    const slow = await h.server("/v1/videos", post(createForm({ prompt: "x [sim:create_timeout]" })));
+    const slow = await h.server(
+      "/v1/videos",
+      post(createForm({ prompt: "x [sim:create_timeout]" })),
+    );
     await expectError(slow, 504, null);
     expect(await storedKeys()).toEqual([]);
   });

@@ -10,19 +10,33 @@ type Video = {
   completed_at: number | null;
   expires_at: number | null;
   remixed_from_video_id: string | null;
-  content_urls: { video: string; thumbnail: string; spritesheet: string; expires_at: number } | null;
+  content_urls: {
+    video: string;
+    thumbnail: string;
+    spritesheet: string;
+    expires_at: number;
+  } | null;
 };
 
-async function create(h: Harness, prompt = "subtle parallax", token?: string, origin?: string): Promise<Video> {
+async function create(
+  h: Harness,
+  prompt = "subtle parallax",
+  token?: string,
+  origin?: string,
+): Promise<Video> {
   const init = post(createForm({ prompt }));
   if (origin) init.headers = { origin };
-  const response = token ? await h.as(token, "/v1/videos", init) : await h.server("/v1/videos", init);
+  const response = token
+    ? await h.as(token, "/v1/videos", init)
+    : await h.server("/v1/videos", init);
   expect(response.status).toBe(200);
   return (await response.json()) as Video;
 }
 
 async function retrieve(h: Harness, id: string, token?: string): Promise<Video> {
-  const response = token ? await h.as(token, `/v1/videos/${id}`) : await h.server(`/v1/videos/${id}`);
+  const response = token
+    ? await h.as(token, `/v1/videos/${id}`)
+    : await h.server(`/v1/videos/${id}`);
   expect(response.status).toBe(200);
   return (await response.json()) as Video;
 }
@@ -46,13 +60,24 @@ describe("GET /v1/videos/{id}", () => {
     const done = await retrieve(h, id);
     expect(done).toMatchObject({ status: "completed", progress: 100, error: null });
     expect(done.completed_at).toBe(Math.floor(h.clock.ms / 1000));
-    expect(done.content_urls?.video).toMatch(new RegExp(`/v1/videos/${id}/content\\?variant=video&token=`));
+    expect(done.content_urls?.video).toMatch(
+      new RegExp(`/v1/videos/${id}/content\\?variant=video&token=`),
+    );
   });
 
   it("reports each forced failure kind with its code and a message", async () => {
     const h = harness();
-    const kinds = ["policy_violation", "input_rejected", "provider_error", "timeout", "expired", "cancelled"];
-    const ids = await Promise.all(kinds.map(async (kind) => (await create(h, `wave [sim:${kind}]`)).id));
+    const kinds = [
+      "policy_violation",
+      "input_rejected",
+      "provider_error",
+      "timeout",
+      "expired",
+      "cancelled",
+    ];
+    const ids = await Promise.all(
+      kinds.map(async (kind) => (await create(h, `wave [sim:${kind}]`)).id),
+    );
     h.advance(11_000);
     for (const [i, id] of ids.entries()) {
       const video = await retrieve(h, id);
@@ -78,7 +103,9 @@ describe("GET /v1/videos/{id}", () => {
       const response = await h.as(token, `/v1/videos/${visitorJob.id}`);
       expect(response.status).toBe(404);
       expect(((await response.json()) as { error: { code: string } }).error.code).toBe("not_found");
-      expect((await h.as(token, `/v1/videos/${visitorJob.id}`, { method: "DELETE" })).status).toBe(404);
+      expect((await h.as(token, `/v1/videos/${visitorJob.id}`, { method: "DELETE" })).status).toBe(
+        404,
+      );
       expect((await h.as(token, `/v1/videos/${visitorJob.id}/content`)).status).toBe(404);
     }
     expect((await h.server(`/v1/videos/${visitorJob.id}`)).status).toBe(404);
@@ -89,7 +116,9 @@ describe("GET /v1/videos/{id}", () => {
     for (const id of ["..%2F..%2Fetc", "sim.123.456", "video_123", "task_abc"]) {
       const response = await h.server(`/v1/videos/${id}`);
       expect(response.status).toBe(400);
-      expect(((await response.json()) as { error: { param: string } }).error.param).toBe("video_id");
+      expect(((await response.json()) as { error: { param: string } }).error.param).toBe(
+        "video_id",
+      );
     }
     expect((await h.server("/v1/videos/video_00000000000000000000000000")).status).toBe(404);
   });
@@ -105,15 +134,28 @@ describe("GET /v1/videos", () => {
     }
     await create(h, "not mine", OTHER_SERVER_KEY);
 
-    const first = (await (await h.server("/v1/videos?limit=2")).json()) as { data: Video[]; has_more: boolean; first_id: string; last_id: string };
+    const first = (await (await h.server("/v1/videos?limit=2")).json()) as {
+      data: Video[];
+      has_more: boolean;
+      first_id: string;
+      last_id: string;
+    };
     expect(first.data.map((v) => v.id)).toEqual([ids[4], ids[3]]);
     expect(first).toMatchObject({ has_more: true, first_id: ids[4], last_id: ids[3] });
-    const second = (await (await h.server(`/v1/videos?limit=2&after=${first.last_id}`)).json()) as { data: Video[]; has_more: boolean };
+    const second = (await (await h.server(`/v1/videos?limit=2&after=${first.last_id}`)).json()) as {
+      data: Video[];
+      has_more: boolean;
+    };
     expect(second.data.map((v) => v.id)).toEqual([ids[2], ids[1]]);
-    const last = (await (await h.server(`/v1/videos?limit=2&after=${ids[1]}`)).json()) as { data: Video[]; has_more: boolean };
+    const last = (await (await h.server(`/v1/videos?limit=2&after=${ids[1]}`)).json()) as {
+      data: Video[];
+      has_more: boolean;
+    };
     expect(last.data.map((v) => v.id)).toEqual([ids[0]]);
     expect(last.has_more).toBe(false);
-    const asc = (await (await h.server("/v1/videos?order=asc&limit=3")).json()) as { data: Video[] };
+    const asc = (await (await h.server("/v1/videos?order=asc&limit=3")).json()) as {
+      data: Video[];
+    };
     expect(asc.data.map((v) => v.id)).toEqual(ids.slice(0, 3));
   });
 
@@ -148,7 +190,12 @@ describe("POST /v1/videos/{id}/remix", () => {
     const response = await h.server(`/v1/videos/${id}/remix`, post({ prompt: "now at night" }));
     expect(response.status).toBe(200);
     const remix = (await response.json()) as Video & { prompt: string; size: string };
-    expect(remix).toMatchObject({ status: "queued", remixed_from_video_id: id, prompt: "now at night", size: "1280x720" });
+    expect(remix).toMatchObject({
+      status: "queued",
+      remixed_from_video_id: id,
+      prompt: "now at night",
+      size: "1280x720",
+    });
     expect(remix.id).not.toBe(id);
   });
 
@@ -157,7 +204,9 @@ describe("POST /v1/videos/{id}/remix", () => {
     const { id } = await create(h);
     const early = await h.server(`/v1/videos/${id}/remix`, post({ prompt: "again" }));
     expect(early.status).toBe(400);
-    expect(((await early.json()) as { error: { code: string } }).error.code).toBe("video_not_ready");
+    expect(((await early.json()) as { error: { code: string } }).error.code).toBe(
+      "video_not_ready",
+    );
     const empty = await h.server(`/v1/videos/${id}/remix`, post({}));
     expect(empty.status).toBe(400);
     expect(((await empty.json()) as { error: { param: string } }).error.param).toBe("prompt");
