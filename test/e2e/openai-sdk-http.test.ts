@@ -5,22 +5,13 @@
 import { readFileSync } from "node:fs";
 import OpenAI, { toFile } from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SIM_ROUTE } from "../fixtures/routes";
 import { startDevServer, type DevServer } from "./dev-server";
 
 const FAST_ROUTE = {
+  ...SIM_ROUTE,
   id: "sim-fast",
-  label: "Simulator (fast)",
   provider: { type: "simulator", duration_ms: 1500 },
-  upstream_model: "simulator-1",
-  sizes: ["1280x720", "720x1280"],
-  default_size: "1280x720",
-  seconds: ["4", "8"],
-  default_seconds: "4",
-  input_image: "required",
-  remix: true,
-  audio: false,
-  price_per_second_usd: 0,
-  prompt_max_chars: 2000,
 };
 
 let server: DevServer;

@@ -7,6 +7,9 @@ import { env } from "cloudflare:workers";
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { createApp } from "../../worker/app";
 import { JobRefresher } from "../../worker/store/refresh";
+import { SIM_ROUTE } from "../fixtures/routes";
+
+export { SIM_ROUTE };
 
 export const ORIGIN = "https://api.stillmotion.test";
 export const SESSION_SECRET = "test-session-secret-0123456789-abcdefghijklmnop";
@@ -17,22 +20,6 @@ export const SITES = [
   { id: "shop", publishable_key: "pk_test_shop_0001", origins: ["https://shop.example"] },
   { id: "blog", publishable_key: "pk_test_blog_0002", origins: ["https://blog.example"] },
 ];
-
-export const SIM_ROUTE = {
-  id: "sim",
-  label: "Simulator",
-  provider: { type: "simulator", duration_ms: 10_000 },
-  upstream_model: "simulator-1",
-  sizes: ["1280x720", "720x1280"],
-  default_size: "1280x720",
-  seconds: ["4", "8"],
-  default_seconds: "4",
-  input_image: "required",
-  remix: true,
-  audio: false,
-  price_per_second_usd: 0,
-  prompt_max_chars: 500,
-};
 
 export interface HarnessOptions {
   routes?: unknown[];

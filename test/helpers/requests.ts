@@ -19,7 +19,11 @@ export interface CreateFields {
 /** A multipart create body; `image: null` leaves the file out. */
 export function createForm(fields: CreateFields = {}): FormData {
   const form = new FormData();
-  const { image = images.landscapeJpeg, imageType = "image/jpeg", ...text } = {
+  const {
+    image = images.landscapeJpeg,
+    imageType = "image/jpeg",
+    ...text
+  } = {
     prompt: "a slow dolly in on the lighthouse",
     ...fields,
   };
@@ -31,4 +35,8 @@ export function createForm(fields: CreateFields = {}): FormData {
 export const post = (body: FormData | object): RequestInit =>
   body instanceof FormData
     ? { method: "POST", body }
-    : { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) };
+    : {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      };

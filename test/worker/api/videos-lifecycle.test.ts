@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { FAILURE_CODES } from "../../../worker/providers/types";
 import { harness, SITES, OTHER_SERVER_KEY, type Harness } from "../../helpers/harness";
 import { createForm, post } from "../../helpers/requests";
 
@@ -67,14 +68,7 @@ describe("GET /v1/videos/{id}", () => {
 
   it("reports each forced failure kind with its code and a message", async () => {
     const h = harness();
-    const kinds = [
-      "policy_violation",
-      "input_rejected",
-      "provider_error",
-      "timeout",
-      "expired",
-      "cancelled",
-    ];
+    const kinds = FAILURE_CODES;
     const ids = await Promise.all(
       kinds.map(async (kind) => (await create(h, `wave [sim:${kind}]`)).id),
     );

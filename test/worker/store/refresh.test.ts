@@ -28,21 +28,40 @@ function countingKv() {
   return new Proxy(kv, {
     get(target, prop) {
       if (prop === "writes") return target.writes;
-      if (prop === "put") return (...args: Parameters<KVNamespace["put"]>) => (target.writes++, real.put(...args));
+      if (prop === "put")
+        return (...args: Parameters<KVNamespace["put"]>) => (target.writes++, real.put(...args));
       const value = Reflect.get(real, prop) as unknown;
       return typeof value === "function" ? value.bind(real) : value;
     },
   });
 }
 
-const state = (status: UpstreamState["status"], progress: number): UpstreamState => ({ status, progress, error: null, expiresAt: null });
+const state = (status: UpstreamState["status"], progress: number): UpstreamState => ({
+  status,
+  progress,
+  error: null,
+  expiresAt: null,
+});
 
 function record(now: number): JobRecord {
   return {
-    v: 1, id: "video_aaaaaaaaaaaaaaaaaaaaaaaaaa", owner: "key:backend", route: "r", upstream_id: "u1",
-    status: "queued", progress: 0, error: null, prompt: "p", size: "1280x720", seconds: "4",
-    remixed_from_video_id: null, created_at: Math.floor(now / 1000), completed_at: null,
-    upstream_expires_at: null, record_expires_at: Math.floor(now / 1000) + 3600, checked_at: now,
+    v: 1,
+    id: "video_aaaaaaaaaaaaaaaaaaaaaaaaaa",
+    owner: "key:backend",
+    route: "r",
+    upstream_id: "u1",
+    status: "queued",
+    progress: 0,
+    error: null,
+    prompt: "p",
+    size: "1280x720",
+    seconds: "4",
+    remixed_from_video_id: null,
+    created_at: Math.floor(now / 1000),
+    completed_at: null,
+    upstream_expires_at: null,
+    record_expires_at: Math.floor(now / 1000) + 3600,
+    checked_at: now,
   };
 }
 
@@ -56,7 +75,9 @@ describe("JobRefresher", () => {
     const job = record(now);
     now += 5000;
     const options = { store, provider, now: () => now, intervalMs: 2000 };
-    const results = await Promise.all(Array.from({ length: 10 }, () => refresher.refresh(job, options)));
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () => refresher.refresh(job, options)),
+    );
     expect(provider.calls).toBe(1);
     expect(results.every((r) => r.status === "in_progress" && r.progress === 30)).toBe(true);
     expect(kv.writes).toBe(1);
@@ -67,7 +88,9 @@ describe("JobRefresher", () => {
     const kv = countingKv();
     const store = new JobStore(kv);
     const progress = [21, 23, 25, 27, 29, 31, 33, 100];
-    const provider = scriptedProvider(progress.map((p) => (p === 100 ? state("completed", 100) : state("in_progress", p))));
+    const provider = scriptedProvider(
+      progress.map((p) => (p === 100 ? state("completed", 100) : state("in_progress", p))),
+    );
     const refresher = new JobRefresher();
     const options = { store, provider, now: () => now, intervalMs: 2000 };
     let current = record(now);
@@ -89,13 +112,23 @@ describe("JobRefresher", () => {
     let now = 1_800_000_000_000;
     const store = new JobStore(env.JOBS);
     const refresher = new JobRefresher();
-    const failing: Provider = { ...scriptedProvider([]), retrieve: () => Promise.reject(new Error("boom")) };
+    const failing: Provider = {
+      ...scriptedProvider([]),
+      retrieve: () => Promise.reject(new Error("boom")),
+    };
     const job = { ...record(now), status: "in_progress" as const, progress: 50 };
     now += 3000;
-    expect(await refresher.refresh(job, { store, provider: failing, now: () => now, intervalMs: 2000 })).toEqual(job);
+    expect(
+      await refresher.refresh(job, { store, provider: failing, now: () => now, intervalMs: 2000 }),
+    ).toEqual(job);
     now += 3000;
     const backwards = scriptedProvider([state("in_progress", 10)]);
-    const next = await refresher.refresh(job, { store, provider: backwards, now: () => now, intervalMs: 2000 });
+    const next = await refresher.refresh(job, {
+      store,
+      provider: backwards,
+      now: () => now,
+      intervalMs: 2000,
+    });
     expect(next.progress).toBe(50);
   });
 });
