@@ -75,6 +75,13 @@ export interface ContentRequest {
   signal?: AbortSignal;
 }
 
+/** A verified webhook delivery, reduced to what the worker acts on: which upstream job changed. */
+export interface WebhookEvent {
+  /** The delivery's own id, for handling retried deliveries once. */
+  deliveryId: string;
+  upstreamId: string;
+}
+
 export interface Provider {
   /** Adapter kind, e.g. "simulator" or "openai" (shown as `owned_by`). */
   readonly kind: string;
@@ -89,6 +96,12 @@ export interface Provider {
   remix?(upstreamId: string, input: RemixInput): Promise<CreatedUpstreamJob>;
   /** Best-effort upstream deletion; absent when the provider has nothing to delete. */
   delete?(upstreamId: string): Promise<void>;
+  /**
+   * Present when the provider signs webhooks: verifies the raw delivery (signature, timestamp
+   * window) before anything is parsed, and throws `ProviderError("input_rejected")` otherwise.
+   * The worker then re-reads the job with `retrieve`, so a delivery is a hint, never the truth.
+   */
+  verifyWebhook?(request: Request): Promise<WebhookEvent>;
 }
 
 /** Injected I/O every adapter receives. */
