@@ -105,7 +105,9 @@ export function configFor(env: WorkerEnv): Config {
 export function parseConfig(env: WorkerEnv): Config {
   const environment = z
     .enum(["production", "development", "test"])
-    .parse(env.ENVIRONMENT ?? "production", { error: () => "ENVIRONMENT must be production, development or test" });
+    .parse(env.ENVIRONMENT ?? "production", {
+      error: () => "ENVIRONMENT must be production, development or test",
+    });
   const dev = environment !== "production";
 
   const routes = parseJson("MODEL_ROUTES", env.MODEL_ROUTES, z.array(routeSchema).min(1));

@@ -57,19 +57,29 @@ function defaultType(status: number): ErrorType {
 }
 
 /** 400 for a field the caller can fix; `param` names the field. */
-export const invalidRequest = (message: string, param: string | null = null, code = "invalid_value") =>
-  new ApiError(400, message, { param, code });
+export const invalidRequest = (
+  message: string,
+  param: string | null = null,
+  code = "invalid_value",
+) => new ApiError(400, message, { param, code });
 
 /** 404 that reveals nothing: unknown ids and other owners' jobs look the same. */
 export const notFound = (what = "video", param: string | null = "video_id") =>
-  new ApiError(404, `No ${what} with that id exists for this caller.`, { param, code: "not_found" });
+  new ApiError(404, `No ${what} with that id exists for this caller.`, {
+    param,
+    code: "not_found",
+  });
 
 export const unauthorized = (message: string, code = "invalid_token") =>
-  new ApiError(401, message, { code, headers: { "www-authenticate": 'Bearer realm="stillmotion"' } });
+  new ApiError(401, message, {
+    code,
+    headers: { "www-authenticate": 'Bearer realm="stillmotion"' },
+  });
 
 /** Maps an adapter failure to the public status: 4xx for the caller's input, 5xx for upstream. */
 export function fromProviderError(error: ProviderError, param: string | null = null): ApiError {
-  const retry = error.retryAfter !== undefined ? { "retry-after": String(error.retryAfter) } : undefined;
+  const retry =
+    error.retryAfter !== undefined ? { "retry-after": String(error.retryAfter) } : undefined;
   switch (error.kind) {
     case "input_rejected":
       return new ApiError(400, error.publicMessage, { param, code: "input_rejected" });
@@ -112,10 +122,14 @@ export function onError(err: Error, c: Context): Response {
   if (err instanceof ApiError) error = err;
   else if (err instanceof ConfigError) {
     log("error", "config_error", { request_id: requestId(c), error: err.message });
-    error = new ApiError(500, `Stillmotion is misconfigured (${err.message}). The operator must fix the configuration.`, {
-      type: "server_error",
-      code: "misconfigured",
-    });
+    error = new ApiError(
+      500,
+      `Stillmotion is misconfigured (${err.message}). The operator must fix the configuration.`,
+      {
+        type: "server_error",
+        code: "misconfigured",
+      },
+    );
   } else if (err instanceof ProviderError) {
     log("warn", "provider_error", { request_id: requestId(c), kind: err.kind, detail: err.detail });
     error = fromProviderError(err);

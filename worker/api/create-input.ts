@@ -32,7 +32,11 @@ async function readMultipart(c: Context<AppEnv>): Promise<CreateInputRaw> {
   try {
     form = await c.req.raw.formData();
   } catch {
-    throw invalidRequest("The multipart body could not be read. Check the form encoding and try again.", null, "malformed_body");
+    throw invalidRequest(
+      "The multipart body could not be read. Check the form encoding and try again.",
+      null,
+      "malformed_body",
+    );
   }
   const fields: Record<string, string> = {};
   for (const name of TEXT_FIELDS) {
@@ -40,14 +44,18 @@ async function readMultipart(c: Context<AppEnv>): Promise<CreateInputRaw> {
     if (values.length > 1) throw invalidRequest(`Send ${name} only once.`, name);
     const value = values[0];
     if (value === undefined) continue;
-    if (typeof value !== "string") throw invalidRequest(`${name} must be a text field, not a file.`, name);
+    if (typeof value !== "string")
+      throw invalidRequest(`${name} must be a text field, not a file.`, name);
     fields[name] = value;
   }
   const files = form.getAll("input_reference");
   if (files.length > 1) throw invalidRequest("Send one input_reference image.", "input_reference");
   const file = files[0];
   if (file !== undefined && typeof file === "string") {
-    throw invalidRequest("input_reference must be an image file (JPEG, PNG or WebP).", "input_reference");
+    throw invalidRequest(
+      "input_reference must be an image file (JPEG, PNG or WebP).",
+      "input_reference",
+    );
   }
   const image = file ? new Uint8Array(await file.arrayBuffer()) : null;
   return { fields: parseWith(CreateVideoFields, fields), image: image?.byteLength ? image : null };
@@ -58,7 +66,11 @@ async function readJson(c: Context<AppEnv>): Promise<CreateInputRaw> {
   try {
     body = await c.req.json();
   } catch {
-    throw invalidRequest("The JSON body could not be parsed. Check its syntax and try again.", null, "malformed_body");
+    throw invalidRequest(
+      "The JSON body could not be parsed. Check its syntax and try again.",
+      null,
+      "malformed_body",
+    );
   }
   const { input_reference, ...fields } = parseWith(CreateVideoJson, body);
   return { fields, image: input_reference ? decodeDataUrl(input_reference.image_url) : null };
@@ -75,6 +87,9 @@ function decodeDataUrl(url: string): Uint8Array {
   try {
     return Uint8Array.from(atob(match[1]!.replace(/\s/g, "")), (ch) => ch.charCodeAt(0));
   } catch {
-    throw invalidRequest("input_reference.image_url is not valid base64.", "input_reference.image_url");
+    throw invalidRequest(
+      "input_reference.image_url is not valid base64.",
+      "input_reference.image_url",
+    );
   }
 }

@@ -10,7 +10,10 @@ export function issueToError(issues: readonly z.core.$ZodIssue[]) {
   const param = issue && issue.path.length > 0 ? issue.path.map(String).join(".") : null;
   const message = issue?.message ?? "The request is invalid.";
   // zod's defaults ("Invalid input: expected string…") name no field; say which one.
-  return invalidRequest(param && !message.includes(param) ? `${param}: ${message}` : message, param);
+  return invalidRequest(
+    param && !message.includes(param) ? `${param}: ${message}` : message,
+    param,
+  );
 }
 
 export function parseWith<T>(schema: z.ZodType<T>, value: unknown): T {

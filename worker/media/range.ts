@@ -6,7 +6,10 @@
 export type ByteRange = { start: number; end: number }; // inclusive end
 
 /** Returns the satisfiable range, `null` for no (or an ignorable) Range, or "unsatisfiable". */
-export function parseRange(header: string | null, size: number): ByteRange | null | "unsatisfiable" {
+export function parseRange(
+  header: string | null,
+  size: number,
+): ByteRange | null | "unsatisfiable" {
   if (!header) return null;
   const match = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
   if (!match) return null; // unknown unit or multiple ranges: serve the full body

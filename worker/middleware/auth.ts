@@ -28,7 +28,10 @@ export async function authenticate(c: Context<AppEnv>): Promise<Principal> {
     const origin = c.req.header("origin");
     const site = config.sites.find((s) => s.id === principal.siteId)!;
     if (origin && !site.origins.includes(origin)) {
-      throw unauthorized("This session belongs to another site. Start a new session from this page.", "origin_mismatch");
+      throw unauthorized(
+        "This session belongs to another site. Start a new session from this page.",
+        "origin_mismatch",
+      );
     }
   }
   return principal;
@@ -54,7 +57,9 @@ async function principalFor(token: string, config: Config, nowSeconds: number): 
     const owner = `site:${claims.site}:${claims.sub}`;
     return { kind: "visitor", siteId: claims.site, visitorId: claims.sub, owner };
   }
-  throw unauthorized("The token is invalid or has expired. Use a valid key or start a new session.");
+  throw unauthorized(
+    "The token is invalid or has expired. Use a valid key or start a new session.",
+  );
 }
 
 /** Constant-time comparison of two secrets (hashing first makes the lengths equal). */

@@ -14,10 +14,14 @@ export function limitBody(maxBytes?: number) {
     const limit = bodyLimit({
       maxSize,
       onError: () => {
-        throw new ApiError(413, `The request body is larger than ${formatBytes(maxSize)}. Send a smaller image.`, {
-          code: "request_too_large",
-          param: maxBytes ? null : "input_reference",
-        });
+        throw new ApiError(
+          413,
+          `The request body is larger than ${formatBytes(maxSize)}. Send a smaller image.`,
+          {
+            code: "request_too_large",
+            param: maxBytes ? null : "input_reference",
+          },
+        );
       },
     });
     return limit(c, next);
@@ -25,5 +29,7 @@ export function limitBody(maxBytes?: number) {
 }
 
 function formatBytes(bytes: number): string {
-  return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(0)} MB` : `${Math.round(bytes / 1024)} KB`;
+  return bytes >= 1024 * 1024
+    ? `${(bytes / 1024 / 1024).toFixed(0)} MB`
+    : `${Math.round(bytes / 1024)} KB`;
 }

@@ -28,7 +28,10 @@ export function registerContentRoute(app: OpenAPIHono<AppEnv>): void {
     security: [{ bearer: [] }, {}],
     request: { params: VideoIdParam, query: ContentQuery },
     responses: {
-      200: { description: "The bytes", content: { "video/mp4": { schema: { type: "string", format: "binary" } } } },
+      200: {
+        description: "The bytes",
+        content: { "video/mp4": { schema: { type: "string", format: "binary" } } },
+      },
       206: { description: "The requested byte range" },
       416: { description: "Range not satisfiable" },
       ...errorResponses(400, 401, 404, 502, 503, 504),
@@ -37,7 +40,8 @@ export function registerContentRoute(app: OpenAPIHono<AppEnv>): void {
   app.get("/v1/videos/:video_id/content", async (c) => {
     const { variant, token } = parseWith(ContentQuery, c.req.query());
     const id = checkVideoId(c.req.param("video_id"));
-    const record = token === undefined ? await ownedViaBearer(c, id) : await viaSignedUrl(c, id, variant, token);
+    const record =
+      token === undefined ? await ownedViaBearer(c, id) : await viaSignedUrl(c, id, variant, token);
     return stream(c, record, variant);
   });
 }
@@ -49,22 +53,40 @@ async function ownedViaBearer(c: C, id: string): Promise<JobRecord> {
 
 async function viaSignedUrl(c: C, id: string, variant: string, token: string): Promise<JobRecord> {
   const { config, deps } = c.var;
-  if (!(await verifyContentToken(config.sessionSecret, token, id, variant, Math.floor(deps.now() / 1000)))) {
-    throw new ApiError(401, "This media link has expired or is not valid for this file. Fetch the video again for a fresh link.", {
-      code: "invalid_content_token",
-      param: "token",
-    });
+  if (
+    !(await verifyContentToken(
+      config.sessionSecret,
+      token,
+      id,
+      variant,
+      Math.floor(deps.now() / 1000),
+    ))
+  ) {
+    throw new ApiError(
+      401,
+      "This media link has expired or is not valid for this file. Fetch the video again for a fresh link.",
+      {
+        code: "invalid_content_token",
+        param: "token",
+      },
+    );
   }
   const record = await jobStore(c).get(id);
   if (!record) throw notFound();
   return record;
 }
 
-async function stream(c: C, stored: JobRecord, variant: keyof typeof EXTENSIONS): Promise<Response> {
+async function stream(
+  c: C,
+  stored: JobRecord,
+  variant: keyof typeof EXTENSIONS,
+): Promise<Response> {
   const record = await refreshed(c, stored);
   if (record.status !== "completed") {
     throw invalidRequest(
-      record.status === "failed" ? "This video failed, so it has nothing to download." : "This video is not finished yet; wait for status completed.",
+      record.status === "failed"
+        ? "This video failed, so it has nothing to download."
+        : "This video is not finished yet; wait for status completed.",
       "video_id",
       "video_not_ready",
     );
@@ -78,7 +100,10 @@ async function stream(c: C, stored: JobRecord, variant: keyof typeof EXTENSIONS)
     });
   } catch (error) {
     if (error instanceof ProviderError && error.kind === "not_found") {
-      throw new ApiError(404, `This video's ${variant} is not available (it may have expired).`, { code: "content_not_found", param: "variant" });
+      throw new ApiError(404, `This video's ${variant} is not available (it may have expired).`, {
+        code: "content_not_found",
+        param: "variant",
+      });
     }
     throw error;
   }

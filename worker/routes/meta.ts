@@ -12,7 +12,9 @@ export function registerMetaRoutes(app: OpenAPIHono<AppEnv>): void {
       method: "get",
       path: "/healthz",
       summary: "Liveness and configuration check",
-      responses: { 200: jsonContent(HealthSchema, "The worker is up and its configuration is valid") },
+      responses: {
+        200: jsonContent(HealthSchema, "The worker is up and its configuration is valid"),
+      },
     }),
     (c) => c.json({ ok: true as const }, 200),
   );
@@ -29,7 +31,8 @@ export function registerMetaRoutes(app: OpenAPIHono<AppEnv>): void {
       info: {
         title: "Stillmotion API",
         version: API_VERSION,
-        description: "OpenAI-Videos-compatible image-to-video API with sessions, ownership and limits.",
+        description:
+          "OpenAI-Videos-compatible image-to-video API with sessions, ownership and limits.",
       },
       servers: [{ url: new URL(c.req.url).origin }],
     });

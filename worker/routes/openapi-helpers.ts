@@ -23,6 +23,9 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
 
 export function errorResponses(...statuses: number[]) {
   return Object.fromEntries(
-    statuses.map((status) => [status, jsonContent(ErrorSchema, ERROR_DESCRIPTIONS[status] ?? "Error")]),
+    statuses.map((status) => [
+      status,
+      jsonContent(ErrorSchema, ERROR_DESCRIPTIONS[status] ?? "Error"),
+    ]),
   );
 }

@@ -21,18 +21,33 @@ export function registerSessionRoutes(app: OpenAPIHono<AppEnv>): void {
       path: "/v1/sessions",
       summary: "Start (or renew) a visitor session with a publishable site key",
       middleware: [limitBody(16 * 1024)] as const,
-      request: { body: { required: true, content: { "application/json": { schema: SessionRequest } } } },
-      responses: { 200: jsonContent(SessionSchema, "A visitor token"), ...errorResponses(400, 401, 403) },
+      request: {
+        body: { required: true, content: { "application/json": { schema: SessionRequest } } },
+      },
+      responses: {
+        200: jsonContent(SessionSchema, "A visitor token"),
+        ...errorResponses(400, 401, 403),
+      },
     }),
     async (c) => {
       const { config, deps } = c.var;
       const body = c.req.valid("json");
       const site = config.sites.find((s) => s.publishable_key === body.site_key);
-      if (!site) throw unauthorized("Unknown site_key. Copy the publishable key (pk_…) from your configuration.", "invalid_site_key");
+      if (!site)
+        throw unauthorized(
+          "Unknown site_key. Copy the publishable key (pk_…) from your configuration.",
+          "invalid_site_key",
+        );
       checkOrigin(c, site);
       const nowSeconds = Math.floor(deps.now() / 1000);
       const visitorId = (await returningVisitor(c, site, nowSeconds)) ?? newVisitorId();
-      const { token, expiresAt } = await signVisitorToken(config.sessionSecret, site.id, visitorId, nowSeconds, config.limits.sessionTtlSeconds);
+      const { token, expiresAt } = await signVisitorToken(
+        config.sessionSecret,
+        site.id,
+        visitorId,
+        nowSeconds,
+        config.limits.sessionTtlSeconds,
+      );
       c.header("cache-control", "no-store");
       return c.json({ token, expires_at: expiresAt, visitor_id: visitorId }, 200);
     },
@@ -43,14 +58,22 @@ export function registerSessionRoutes(app: OpenAPIHono<AppEnv>): void {
 function checkOrigin(c: Context<AppEnv>, site: Site): void {
   const origin = c.req.header("origin");
   if (!origin || !site.origins.includes(origin)) {
-    throw new ApiError(403, "This site key cannot be used from this page. Add the page's origin to the site's allowed origins.", {
-      type: "invalid_request_error",
-      code: "origin_not_allowed",
-    });
+    throw new ApiError(
+      403,
+      "This site key cannot be used from this page. Add the page's origin to the site's allowed origins.",
+      {
+        type: "invalid_request_error",
+        code: "origin_not_allowed",
+      },
+    );
   }
 }
 
-async function returningVisitor(c: Context<AppEnv>, site: Site, nowSeconds: number): Promise<string | null> {
+async function returningVisitor(
+  c: Context<AppEnv>,
+  site: Site,
+  nowSeconds: number,
+): Promise<string | null> {
   const match = /^Bearer\s+(\S+)$/i.exec(c.req.header("authorization") ?? "");
   if (!match) return null;
   const claims = await verifyVisitorToken(c.var.config.sessionSecret, match[1]!, nowSeconds, true);

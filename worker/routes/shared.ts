@@ -25,14 +25,22 @@ export function providerFor(c: C, route: Route): Provider {
 export function routeOf(c: C, record: JobRecord): Route {
   const route = c.var.config.routes.find((r) => r.id === record.route);
   if (!route) {
-    throw invalidRequest(`The model ${record.route} of this video is no longer offered.`, "model", "model_removed");
+    throw invalidRequest(
+      `The model ${record.route} of this video is no longer offered.`,
+      "model",
+      "model_removed",
+    );
   }
   return route;
 }
 
 export function checkVideoId(id: string): string {
   if (!isVideoId(id)) {
-    throw invalidRequest("That is not a video id from this API (they look like video_…).", "video_id", "invalid_id");
+    throw invalidRequest(
+      "That is not a video id from this API (they look like video_…).",
+      "video_id",
+      "invalid_id",
+    );
   }
   return id;
 }

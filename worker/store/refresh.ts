@@ -45,13 +45,20 @@ export class JobRefresher {
     this.recent.delete(id);
   }
 
-  private async ask(record: JobRecord, { store, provider, now }: RefreshOptions): Promise<JobRecord> {
+  private async ask(
+    record: JobRecord,
+    { store, provider, now }: RefreshOptions,
+  ): Promise<JobRecord> {
     let state: UpstreamState;
     try {
       state = await provider.retrieve(record.upstream_id);
     } catch (error) {
       // Serve the last known state; remember the attempt so we back off for one interval.
-      log("warn", "refresh_failed", { video_id: record.id, route: record.route, error: String(error) });
+      log("warn", "refresh_failed", {
+        video_id: record.id,
+        route: record.route,
+        error: String(error),
+      });
       this.remember({ ...record, checked_at: now() });
       return record;
     }
@@ -93,7 +100,10 @@ export function merge(record: JobRecord, state: UpstreamState, nowMs: number): J
   };
 }
 
-const genericFailure = { code: "provider_error" as const, message: "The video could not be generated. Try again." };
+const genericFailure = {
+  code: "provider_error" as const,
+  message: "The video could not be generated. Try again.",
+};
 
 /** True when a client could tell the difference: the only reason to spend a KV write. */
 export function materiallyChanged(before: JobRecord, after: JobRecord): boolean {

@@ -10,7 +10,13 @@
 import { z } from "zod";
 import { rangeResponse } from "../../media/range";
 import { ProviderError } from "../errors";
-import type { CreateInput, CreatedUpstreamJob, Provider, ProviderContext, UpstreamState } from "../types";
+import type {
+  CreateInput,
+  CreatedUpstreamJob,
+  Provider,
+  ProviderContext,
+  UpstreamState,
+} from "../types";
 import { simulatorMedia } from "./media";
 import { markerIn, type Outcome } from "./markers";
 
@@ -38,9 +44,18 @@ export function createSimulatorProvider(options: SimulatorOptions, ctx: Provider
     const outcome = markerIn(prompt);
     if (outcome.at === "create") throw outcome.error();
     if (!simulatorMedia(size, seconds, "video")) {
-      throw new ProviderError("input_rejected", `The simulator has no ${seconds}s clip at ${size}.`);
+      throw new ProviderError(
+        "input_rejected",
+        `The simulator has no ${seconds}s clip at ${size}.`,
+      );
     }
-    const job: SimJob = { createdMs: ctx.now(), durationMs: options.duration_ms, size, seconds, outcome };
+    const job: SimJob = {
+      createdMs: ctx.now(),
+      durationMs: options.duration_ms,
+      size,
+      seconds,
+      outcome,
+    };
     return { upstreamId: encode(job), ...stateAt(job, job.createdMs) };
   };
 
@@ -76,7 +91,12 @@ function stateAt(job: SimJob, nowMs: number): UpstreamState {
   const share = Math.min(1, Math.max(0, (nowMs - job.createdMs) / job.durationMs));
   const failure = job.outcome.at === "run" ? job.outcome : null;
   if (failure && share >= failure.share) {
-    return { status: "failed", progress: Math.floor(failure.share * 100), error: failure.error, expiresAt: null };
+    return {
+      status: "failed",
+      progress: Math.floor(failure.share * 100),
+      error: failure.error,
+      expiresAt: null,
+    };
   }
   if (share >= 1) return { status: "completed", progress: 100, error: null, expiresAt: null };
   if (share < QUEUED_SHARE) return { status: "queued", progress: 0, error: null, expiresAt: null };
@@ -86,14 +106,22 @@ function stateAt(job: SimJob, nowMs: number): UpstreamState {
 
 // Upstream ids look like `sim.<created>.<duration>.<size>.<seconds>.<marker>`; only we read them.
 function encode(job: SimJob): string {
-  return ["sim", job.createdMs, job.durationMs, job.size, job.seconds, job.outcome.marker].join(".");
+  return ["sim", job.createdMs, job.durationMs, job.size, job.seconds, job.outcome.marker].join(
+    ".",
+  );
 }
 
 function decode(upstreamId: string): SimJob {
   const [tag, created, duration, size, seconds, marker] = upstreamId.split(".");
   const createdMs = Number(created);
   const durationMs = Number(duration);
-  if (tag !== "sim" || !Number.isFinite(createdMs) || !Number.isFinite(durationMs) || !size || !seconds) {
+  if (
+    tag !== "sim" ||
+    !Number.isFinite(createdMs) ||
+    !Number.isFinite(durationMs) ||
+    !size ||
+    !seconds
+  ) {
     throw new ProviderError("not_found", "The simulator does not know this video.");
   }
   return { createdMs, durationMs, size, seconds, outcome: markerIn(`[sim:${marker ?? "ok"}]`) };
