@@ -103,7 +103,7 @@ export function fromProviderError(error: ProviderError, param: string | null = n
       });
     case "misconfigured":
     case "bad_response":
-      return new ApiError(502, "The video provider failed. Nothing was charged; try again later.", {
+      return new ApiError(502, "The video provider failed. Try again later.", {
         code: "provider_error",
       });
   }
