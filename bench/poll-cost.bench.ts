@@ -106,6 +106,7 @@ export async function simulate(strategy: Strategy) {
             provider,
             now,
             intervalMs: REFRESH_MS,
+            timeoutMs: 10 * JOB_MS,
           });
         }
       }),

@@ -73,6 +73,7 @@ export interface Limits {
   jobTtlSeconds: number;
   refreshIntervalMs: number;
   contentUrlTtlSeconds: number;
+  jobTimeoutSeconds: number;
 }
 
 export interface Config {
@@ -81,6 +82,8 @@ export interface Config {
   sites: Site[];
   serverKeys: { name: string; key: string }[];
   sessionSecret: string;
+  /** The publishable key the demo page at `/` uses, or null to show it unconfigured. */
+  demoSiteKey: string | null;
   /** Provider keys by secret name, only those that routes reference. */
   providerKeys: Record<string, string>;
   limits: Limits;
@@ -132,6 +135,11 @@ export function parseConfig(env: WorkerEnv): Config {
 
   if (!dev) refuseDevCredentials(sessionSecret, serverKeys, sites);
 
+  const demoSiteKey = env.DEMO_SITE_KEY || (dev ? DEV_SITE.publishable_key : null);
+  if (demoSiteKey && !sites.some((s) => s.publishable_key === demoSiteKey)) {
+    fail("DEMO_SITE_KEY: no site in SITES has this publishable key");
+  }
+
   const providerKeys: Record<string, string> = {};
   for (const [i, route] of routes.entries()) {
     if (!("api_key_secret" in route.provider)) continue;
@@ -147,6 +155,7 @@ export function parseConfig(env: WorkerEnv): Config {
     sites,
     serverKeys,
     sessionSecret,
+    demoSiteKey,
     providerKeys,
     limits: {
       maxUploadBytes: intVar(env, "MAX_UPLOAD_BYTES", 10 * 1024 * 1024, 1024, 100 * 1024 * 1024),
@@ -154,6 +163,7 @@ export function parseConfig(env: WorkerEnv): Config {
       jobTtlSeconds: intVar(env, "JOB_TTL_SECONDS", 7 * 86400, 3600, 90 * 86400),
       refreshIntervalMs: intVar(env, "REFRESH_INTERVAL_MS", 2000, 0, 60000),
       contentUrlTtlSeconds: intVar(env, "CONTENT_URL_TTL_SECONDS", 3600, 60, 86400),
+      jobTimeoutSeconds: intVar(env, "JOB_TIMEOUT_SECONDS", 1800, 60, 86400),
     },
   };
 }

@@ -14,12 +14,15 @@ export interface Secrets {
    * `wrangler secret put SERVER_KEYS`.
    */
   SERVER_KEYS?: string;
+  /** Publishable key of the site (listing this worker's origin) that the demo page at `/` uses. */
+  DEMO_SITE_KEY?: string;
   /** Optional overrides of the defaults in config.ts, as decimal strings. */
   MAX_UPLOAD_BYTES?: string;
   SESSION_TTL_SECONDS?: string;
   JOB_TTL_SECONDS?: string;
   REFRESH_INTERVAL_MS?: string;
   CONTENT_URL_TTL_SECONDS?: string;
+  JOB_TIMEOUT_SECONDS?: string;
   // Provider keys are named per route (`api_key_secret` in MODEL_ROUTES), e.g. OPENAI_API_KEY.
 }
 

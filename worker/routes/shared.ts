@@ -62,6 +62,7 @@ export async function refreshed(c: C, record: JobRecord): Promise<JobRecord> {
     provider: providerFor(c, route),
     now,
     intervalMs: c.var.config.limits.refreshIntervalMs,
+    timeoutMs: c.var.config.limits.jobTimeoutSeconds * 1000,
   });
 }
 

@@ -19,6 +19,8 @@ export interface RefreshOptions {
   provider: Provider;
   now: () => number;
   intervalMs: number;
+  /** A job unfinished this long after creation is failed with `timeout` (providers do hang). */
+  timeoutMs: number;
 }
 
 export class JobRefresher {
@@ -45,13 +47,14 @@ export class JobRefresher {
     this.recent.delete(id);
   }
 
-  private async ask(
-    record: JobRecord,
-    { store, provider, now }: RefreshOptions,
-  ): Promise<JobRecord> {
+  private async ask(record: JobRecord, options: RefreshOptions): Promise<JobRecord> {
+    const { store, provider, now } = options;
     let state: UpstreamState;
     try {
-      state = await provider.retrieve(record.upstream_id);
+      state =
+        now() - record.created_at * 1000 > options.timeoutMs
+          ? { status: "failed", progress: record.progress, error: TIMED_OUT, expiresAt: null }
+          : await provider.retrieve(record.upstream_id);
     } catch (error) {
       // Serve the last known state; remember the attempt so we back off for one interval.
       log("warn", "refresh_failed", {
@@ -99,6 +102,11 @@ export function merge(record: JobRecord, state: UpstreamState, nowMs: number): J
     checked_at: nowMs,
   };
 }
+
+const TIMED_OUT = {
+  code: "timeout" as const,
+  message: "The video took too long to generate and was given up. Try again.",
+};
 
 const genericFailure = {
   code: "provider_error" as const,

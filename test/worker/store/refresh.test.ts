@@ -74,7 +74,7 @@ describe("JobRefresher", () => {
     const refresher = new JobRefresher();
     const job = record(now);
     now += 5000;
-    const options = { store, provider, now: () => now, intervalMs: 2000 };
+    const options = { store, provider, now: () => now, intervalMs: 2000, timeoutMs: 600_000 };
     const results = await Promise.all(
       Array.from({ length: 10 }, () => refresher.refresh(job, options)),
     );
@@ -92,7 +92,7 @@ describe("JobRefresher", () => {
       progress.map((p) => (p === 100 ? state("completed", 100) : state("in_progress", p))),
     );
     const refresher = new JobRefresher();
-    const options = { store, provider, now: () => now, intervalMs: 2000 };
+    const options = { store, provider, now: () => now, intervalMs: 2000, timeoutMs: 600_000 };
     let current = record(now);
     current = { ...current, status: "in_progress", progress: 20 };
     // 40 polls, one every 500 ms: 20 s of polling, so at most ~10 provider calls.
@@ -119,7 +119,13 @@ describe("JobRefresher", () => {
     const job = { ...record(now), status: "in_progress" as const, progress: 50 };
     now += 3000;
     expect(
-      await refresher.refresh(job, { store, provider: failing, now: () => now, intervalMs: 2000 }),
+      await refresher.refresh(job, {
+        store,
+        provider: failing,
+        now: () => now,
+        intervalMs: 2000,
+        timeoutMs: 600_000,
+      }),
     ).toEqual(job);
     now += 3000;
     const backwards = scriptedProvider([state("in_progress", 10)]);
@@ -128,7 +134,27 @@ describe("JobRefresher", () => {
       provider: backwards,
       now: () => now,
       intervalMs: 2000,
+      timeoutMs: 600_000,
     });
     expect(next.progress).toBe(50);
+  });
+
+  it("gives up on a job still unfinished after the timeout, without asking the provider", async () => {
+    let now = 1_800_000_000_000;
+    const store = new JobStore(env.JOBS);
+    const provider = scriptedProvider([state("in_progress", 40)]);
+    const job = { ...record(now), status: "in_progress" as const, progress: 40 };
+    now += 31 * 60 * 1000;
+    const options = {
+      store,
+      provider,
+      now: () => now,
+      intervalMs: 2000,
+      timeoutMs: 30 * 60 * 1000,
+    };
+    const next = await new JobRefresher().refresh(job, options);
+    expect(next).toMatchObject({ status: "failed", error: { code: "timeout" } });
+    expect(provider.calls).toBe(0);
+    expect(await store.get(job.id)).toMatchObject({ status: "failed" });
   });
 });
