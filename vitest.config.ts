@@ -1,5 +1,17 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { playwright } from "@vitest/browser-playwright";
 import { defineConfig } from "vitest/config";
+
+/** Debian's Chromium (installed by .ci/run); Playwright never downloads a browser here. */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const CHROMIUM_FLAGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+];
 
 /**
  * Worker tests run inside workerd (the Workers runtime) with real local KV. Nothing may reach
@@ -27,6 +39,21 @@ export default defineConfig({
           name: "worker",
           include: ["test/worker/**/*.test.ts"],
           setupFiles: ["test/helpers/no-network.ts", "test/helpers/reset-storage.ts"],
+        },
+      },
+      {
+        // The widget, in real Chromium (Vitest browser mode).
+        test: {
+          name: "widget",
+          include: ["test/widget/**/*.test.ts"],
+          browser: {
+            enabled: true,
+            headless: true,
+            provider: playwright({
+              launchOptions: { executablePath: CHROMIUM, args: CHROMIUM_FLAGS },
+            }),
+            instances: [{ browser: "chromium" }],
+          },
         },
       },
       {
