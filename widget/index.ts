@@ -1,0 +1,25 @@
+/**
+ * The widget's entry point (served as /widget.js): registers `<still-motion>` and re-exports
+ * its public API. Registration lives here, apart from the class, so the class can be imported
+ * (or subclassed) without side effects; a page that loads the script twice keeps the first.
+ */
+import { StillMotionElement } from "./still-motion";
+
+export { StillMotionElement } from "./still-motion";
+export { StillMotionFramer } from "./framer";
+export * from "./events";
+export { ApiProblem, StillMotionClient } from "./api";
+export type { ModelRoute, ProblemKind, Video } from "./api";
+export { FitError, decodeImage, fitImage } from "./fit";
+export type { DecodedImage, FitMode, FitOptions, Focus } from "./fit";
+export type { Strings } from "./i18n";
+export { DEFAULT_PRESETS } from "./prompt";
+export type { PromptFields, PromptPreset, PromptTemplate } from "./prompt";
+
+if (!customElements.get("still-motion")) customElements.define("still-motion", StillMotionElement);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    "still-motion": StillMotionElement;
+  }
+}

@@ -1,0 +1,133 @@
+/**
+ * English UI strings: the reference locale. Every other locale is typed against this object
+ * (`Strings`), so a missing or misspelt key fails the type-check. `{name}` marks a value that
+ * `format()` fills in at render time.
+ */
+export const en = {
+  loading: "Loading…",
+
+  // Choosing a photo
+  intro: "Turn a photo into a short video.",
+  dropzone: "Drop a photo here, paste one, or choose a file",
+  dropzoneHint: "JPEG, PNG or WebP",
+  pickPhoto: "Choose a photo",
+  takePhoto: "Take a photo",
+  replacePhoto: "Choose another photo",
+  previewAlt: "Your photo",
+  decoding: "Opening your photo…",
+  imageReady: "Photo ready.",
+
+  // Framing
+  framerLabel: "Framing",
+  framerSurface: "Photo framing",
+  panHint: "Drag to choose what stays in the frame",
+  keysHint: "Arrow keys move, + and − zoom, Home recentres.",
+  zoomIn: "Zoom in",
+  zoomOut: "Zoom out",
+  fillFrame: "Fill the frame",
+  showWhole: "Show the whole photo",
+  blurFill: "Blurred edges",
+  solidFill: "Solid edges",
+  fillColour: "Edge colour",
+  recentre: "Recentre",
+
+  // Options
+  optionsLabel: "Video options",
+  model: "Model",
+  duration: "Length",
+  secondsValue: "{seconds} s",
+  size: "Size",
+  landscape: "landscape",
+  portrait: "portrait",
+  square: "square",
+  sizeValue: "{width} × {height} ({shape})",
+  simulated: "Simulator — no real video model",
+  price: "Price: {price}",
+
+  // Prompt
+  promptLabel: "Describe the motion",
+  modeGuided: "Guided",
+  modeTemplate: "Templates",
+  modeFree: "Own words",
+  promptModes: "How to write the prompt",
+  presetsLabel: "Quick starts",
+  presetSlowDollyIn: "Slow dolly in",
+  presetSubtleParallax: "Subtle parallax",
+  presetPanLeft: "Pan left",
+  presetGentleBreeze: "Gentle breeze",
+  presetCinemagraph: "Cinemagraph loop",
+  fieldShot: "Shot and framing",
+  fieldShotHint: "e.g. close-up of the face",
+  fieldAction: "What moves",
+  fieldActionHint: "e.g. she turns and smiles",
+  fieldCamera: "Camera move",
+  fieldCameraHint: "e.g. slow dolly in",
+  fieldTiming: "Camera timing",
+  fieldTimingHint: "e.g. over the whole clip",
+  fieldLighting: "Lighting and mood",
+  fieldLightingHint: "e.g. warm evening light, calm",
+  fieldAudio: "Sound",
+  fieldAudioHint: "e.g. soft wind, distant birds",
+  templateLabel: "Template",
+  templateBlank: "{name}",
+  freeText: "Prompt",
+  composed: "Your prompt",
+  composedEmpty: "Fill in at least one field or pick a quick start.",
+  editAsText: "Edit as text",
+  counter: "{count} / {max} characters",
+  tooLong: "The prompt is {over} characters too long.",
+
+  // Submitting and waiting
+  submit: "Make the video",
+  uploading: "Uploading your photo…",
+  queued: "Waiting in line…",
+  generating: "Generating the video…",
+  finishing: "Finishing…",
+  retrying: "Connection trouble. Retrying…",
+  progressLabel: "Progress",
+  percent: "{percent}%",
+  elapsed: "Elapsed {time}",
+  eta: "About {time} left",
+  etaUnknown: "Estimating time left…",
+  cancel: "Cancel",
+  announceQueued: "Queued.",
+  announcePercent: "{percent}% done.",
+  announceDone: "Your video is ready.",
+  announceFailed: "The video could not be made.",
+
+  // Result
+  resultLabel: "Your video",
+  download: "Download",
+  downloading: "Preparing download…",
+  downloadFailed: "The download did not work. Check your connection and try again.",
+  remixLabel: "Change something",
+  remixHint: "e.g. make the camera move slower",
+  remix: "Remix",
+  startOver: "Start over",
+
+  // Problems: what happened, then what to do
+  errorTitle: "Something went wrong",
+  tryAgain: "Try again",
+  errorHeic: "This browser can't open HEIC photos. Convert it to JPEG or take a screenshot of it.",
+  errorUnsupported: "This file is not a photo this browser can open. Use a JPEG, PNG or WebP.",
+  errorDecode: "This photo could not be opened. It may be damaged; try another one.",
+  errorTooLarge: "This photo is too large to process here. Try a smaller one.",
+  errorTooSmall: "This photo is too small for the video size. Use a larger one.",
+  errorPolicy:
+    "The video service refused this request under its content policy. Change the prompt or use another photo.",
+  errorInput: "The photo or prompt was not accepted: {detail}",
+  errorRateLimit: "Too many videos are being made right now. Try again {when}.",
+  errorRateLimitLater: "Too many videos are being made right now. Try again in a few minutes.",
+  errorBudget: "This site has reached its spending limit for videos. Try again {when}.",
+  errorBudgetLater: "This site has reached its spending limit for videos. Try again later.",
+  errorProvider: "The video service is having trouble. Try again in a moment.",
+  errorTimeout: "The video took too long and was stopped. Try again.",
+  errorNetwork: "The connection was lost. Check that you are online, then try again.",
+  errorAuth: "This video widget is not set up correctly for this site. Tell the site owner.",
+  errorNotFound: "That video is no longer available. Start over to make a new one.",
+  errorServer: "Something went wrong on our side. Try again in a moment.",
+  errorNoModels: "No video model is available for this site right now. Tell the site owner.",
+} satisfies Record<string, string>;
+
+/** The shape every locale must have, and what `strings` may partially override. */
+export type Strings = { [K in keyof typeof en]: string };
