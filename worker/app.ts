@@ -11,6 +11,7 @@ import type { AppEnv, Deps } from "./context";
 import { ApiError, envelope, onError } from "./errors";
 import { withConfig } from "./middleware/config";
 import { siteCors } from "./middleware/cors";
+import { registerAssetRoutes } from "./routes/assets";
 import { registerContentRoute } from "./routes/content";
 import { registerMetaRoutes } from "./routes/meta";
 import { registerModelRoutes } from "./routes/models";
@@ -41,6 +42,7 @@ export function createApp(deps: Deps): OpenAPIHono<AppEnv> {
   registerSessionRoutes(app);
   registerContentRoute(app);
   registerVideoRoutes(app);
+  registerAssetRoutes(app); // last: everything the API does not answer
 
   app.notFound((c) => {
     const error = new ApiError(
