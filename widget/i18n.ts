@@ -1,14 +1,37 @@
 /**
  * Picks the UI strings for a language tag and fills `{placeholders}`. Only English and
  * Simplified Chinese ship today; anything else falls back to English.
+ *
+ * English is in the bundle; other locales are separate chunks loaded on first use, so pages in
+ * English do not download Chinese strings (the bundle budget is 25 KB gzipped).
  */
 import { en, type Strings } from "./locales/en";
-import { zhCN } from "./locales/zh-CN";
 
 export type { Strings } from "./locales/en";
 export type Locale = "en" | "zh-CN";
 
-const LOCALES: Record<Locale, Strings> = { en, "zh-CN": zhCN };
+const LOADERS: Record<Exclude<Locale, "en">, () => Promise<Strings>> = {
+  "zh-CN": () => import("./locales/zh-CN").then((m) => m.zhCN),
+};
+const loaded: Partial<Record<Locale, Strings>> = { en };
+const loading = new Map<Locale, Promise<void>>();
+
+/**
+ * Makes the strings for `lang` available to `stringsFor`. Resolves at once when they already
+ * are; a failed load (offline, blocked chunk) leaves English in place rather than failing.
+ */
+export function ensureLocale(lang: string | null | undefined): Promise<void> {
+  const locale = resolveLocale(lang);
+  if (locale === "en" || loaded[locale]) return Promise.resolve();
+  const pending =
+    loading.get(locale) ??
+    LOADERS[locale]().then(
+      (strings) => void (loaded[locale] = strings),
+      () => void loading.delete(locale), // try again next time; English meanwhile
+    );
+  loading.set(locale, pending);
+  return pending;
+}
 
 /**
  * `zh`, `zh-CN`, `zh-SG` and any `zh-Hans…` tag read Simplified Chinese. Traditional tags
@@ -24,7 +47,7 @@ export function resolveLocale(lang: string | null | undefined): Locale {
 
 /** The locale's strings with the site owner's overrides on top (empty overrides are ignored). */
 export function stringsFor(lang: string | null | undefined, overrides?: Partial<Strings>): Strings {
-  const base = LOCALES[resolveLocale(lang)];
+  const base = loaded[resolveLocale(lang)] ?? en;
   if (!overrides) return base;
   const merged = { ...base };
   for (const [key, value] of Object.entries(overrides)) {

@@ -6,12 +6,13 @@
 import { StillMotionElement } from "./still-motion";
 
 export { StillMotionElement } from "./still-motion";
-export { StillMotionFramer } from "./framer";
+// The framer and the image functions load with the first photo (widget/imaging.ts), so only
+// their types are exported here; importing them as values would pull them into this bundle.
+export type { StillMotionFramer, FramingChangeEvent } from "./framer";
 export * from "./events";
 export { ApiProblem, StillMotionClient } from "./api";
 export type { ModelRoute, ProblemKind, Video } from "./api";
-export { FitError, decodeImage, fitImage } from "./fit";
-export type { DecodedImage, FitMode, FitOptions, Focus } from "./fit";
+export type { DecodedImage, FitError, FitMode, FitOptions, Focus } from "./fit";
 export type { Strings } from "./i18n";
 export { DEFAULT_PRESETS } from "./prompt";
 export type { PromptFields, PromptPreset, PromptTemplate } from "./prompt";

@@ -14,9 +14,8 @@ import {
   StillMotionProgressEvent,
   StillMotionRemixEvent,
 } from "./events";
-import { decodeImage, fitImage, type FitMode } from "./fit";
-import "./framer";
-import { stringsFor, type Strings } from "./i18n";
+import type { fitImage, FitMode } from "./fit";
+import { ensureLocale, stringsFor, type Strings } from "./i18n";
 import { PollController } from "./poll-controller";
 import { DEFAULT_PRESETS, type PromptPreset, type PromptTemplate } from "./prompt";
 import { JobMemory } from "./resume";
@@ -44,6 +43,9 @@ import type { Actions, ViewContext } from "./views/context";
 import { DownloadController } from "./views/download";
 import { describeError, describeJob } from "./views/problem";
 import { currentPrompt } from "./views/prompt-editor";
+
+/** Decoding, fitting and the framer arrive with the first photo (widget/imaging.ts). */
+const loadImaging = () => import("./imaging");
 
 type Store = Pick<Storage, "getItem" | "setItem" | "removeItem">;
 
@@ -284,6 +286,12 @@ export class StillMotionElement extends LitElement {
     return this.lang || inherited || document.documentElement.lang || "en";
   }
 
+  /** Waits for the reader's locale chunk before rendering, so no English flashes first. */
+  protected override async scheduleUpdate(): Promise<void> {
+    await ensureLocale(this.#lang);
+    super.scheduleUpdate();
+  }
+
   get #t(): Strings {
     return stringsFor(this.#lang, this.strings);
   }
@@ -428,6 +436,7 @@ export class StillMotionElement extends LitElement {
   async #decode(pending: PendingPhoto): Promise<void> {
     const current = () => this.#flow.name === "decoding" && this.#flow.pending === pending;
     try {
+      const { decodeImage } = await loadImaging();
       const image = await decodeImage(pending.file);
       if (current()) this.#send({ type: "decoded", url: pending.url, image });
       else image.close();
@@ -458,7 +467,9 @@ export class StillMotionElement extends LitElement {
     if (this.#fitted?.key !== key) {
       const fitted = {
         key,
-        result: fitImage(photo.image, { width, height, mode, focus, zoom, fill }),
+        result: loadImaging().then(({ fitImage }) =>
+          fitImage(photo.image, { width, height, mode, focus, zoom, fill }),
+        ),
       };
       this.#fitted = fitted;
       // A failed fit is not kept: the next attempt tries again.

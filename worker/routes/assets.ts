@@ -1,6 +1,6 @@
 /**
- * Static files: the widget bundle and the demo page, from the ASSETS binding. The worker adds
- * what static hosting cannot know: a forever-cache on the content-hashed bundle, a short one on
+ * Static files: the widget bundle, its chunks and the demo page, from the ASSETS binding. The
+ * worker adds what static hosting cannot know: a forever-cache on content-hashed files, a short one on
  * `/widget.js` (always the latest), and CORS — module scripts load in CORS mode — only for the
  * origins of configured sites (plus this worker's own, for the demo page).
  */
@@ -8,7 +8,8 @@ import type { Hono } from "hono";
 import type { AppEnv } from "../context";
 import { ApiError, envelope } from "../errors";
 
-const HASHED_BUNDLE = /^\/widget\.[0-9a-f]{12}\.js$/;
+/** Content-addressed files: the hashed bundle and the chunks it loads (locales, photo editing). */
+const HASHED = /^\/(widget\.[0-9a-f]{12}|chunks\/[\w-]+-[A-Z0-9]{8})\.js$/;
 
 export function registerAssetRoutes(app: Hono<AppEnv>): void {
   app.get("*", async (c) => {
@@ -24,14 +25,10 @@ export function registerAssetRoutes(app: Hono<AppEnv>): void {
     const response = page
       ? demoPage(asset, c.var.config.demoSiteKey, url.origin)
       : new Response(asset.body, asset);
-    const isBundle = url.pathname === "/widget.js" || HASHED_BUNDLE.test(url.pathname);
-    if (isBundle) {
-      response.headers.set(
-        "cache-control",
-        HASHED_BUNDLE.test(url.pathname)
-          ? "public, max-age=31536000, immutable"
-          : "public, max-age=300",
-      );
+    const hashed = HASHED.test(url.pathname);
+    if (hashed || url.pathname === "/widget.js") {
+      const cache = hashed ? "public, max-age=31536000, immutable" : "public, max-age=300";
+      response.headers.set("cache-control", cache);
       response.headers.set("cross-origin-resource-policy", "cross-origin");
       response.headers.append("vary", "Origin");
       const origin = c.req.header("origin");

@@ -32,6 +32,18 @@ describe("static assets", () => {
     expect(await pinned.text()).toBe(await latest.text());
   });
 
+  it("serves the lazily loaded chunks cached forever and loadable cross-origin by sites", async () => {
+    const h = harness();
+    const { lazy } = (await (await h.call("/widget-manifest.json")).json()) as { lazy: string[] };
+    expect(lazy.length).toBeGreaterThan(0);
+    for (const file of lazy) {
+      const chunk = await h.call(`/${file}`, { headers: { origin: SITES[0]!.origins[0]! } });
+      expect(chunk.status).toBe(200);
+      expect(chunk.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
+      expect(chunk.headers.get("access-control-allow-origin")).toBe(SITES[0]!.origins[0]);
+    }
+  });
+
   it("lets only configured sites load the module cross-origin", async () => {
     const h = harness();
     const allowed = await h.call("/widget.js", { headers: { origin: SITES[0]!.origins[0]! } });
