@@ -318,6 +318,10 @@ export const styles = css`
     border-radius: var(--_radius);
     background: #000;
   }
+  [part~="result"] {
+    display: grid;
+    gap: 1rem;
+  }
   [part~="actions"] {
     display: flex;
     flex-wrap: wrap;

@@ -27,8 +27,12 @@ async function freePort(): Promise<number> {
   });
 }
 
-export async function startDevServer(vars: Record<string, string> = {}): Promise<DevServer> {
+/** `vars` may depend on the server's own URL (e.g. a site whose origin is this server). */
+export async function startDevServer(
+  vars: Record<string, string> | ((url: string) => Record<string, string>) = {},
+): Promise<DevServer> {
   const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
   const state = mkdtempSync(join(tmpdir(), "stillmotion-e2e-"));
   const args = [
     "dev",
@@ -39,7 +43,8 @@ export async function startDevServer(vars: Record<string, string> = {}): Promise
     "--ip",
     "127.0.0.1",
   ];
-  for (const [name, value] of Object.entries(vars)) args.push("--var", `${name}:${value}`);
+  const resolved = typeof vars === "function" ? vars(url) : vars;
+  for (const [name, value] of Object.entries(resolved)) args.push("--var", `${name}:${value}`);
   args.push("--persist-to", state, "--inspector-port", "0", "--show-interactive-dev-session=false");
   const child: ChildProcess = spawn("wrangler", args, {
     env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true" },
@@ -49,7 +54,6 @@ export async function startDevServer(vars: Record<string, string> = {}): Promise
   child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
 
-  const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`wrangler dev exited early:\n${output}`);
