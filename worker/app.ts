@@ -17,6 +17,7 @@ import { registerMetaRoutes } from "./routes/meta";
 import { registerModelRoutes } from "./routes/models";
 import { registerSessionRoutes } from "./routes/sessions";
 import { registerVideoRoutes } from "./routes/videos";
+import { registerWebhookRoutes } from "./routes/webhooks";
 
 export function createApp(deps: Deps): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>({
@@ -42,6 +43,7 @@ export function createApp(deps: Deps): OpenAPIHono<AppEnv> {
   registerSessionRoutes(app);
   registerContentRoute(app);
   registerVideoRoutes(app);
+  registerWebhookRoutes(app);
   registerAssetRoutes(app); // last: everything the API does not answer
 
   app.notFound((c) => {

@@ -105,3 +105,15 @@ export function checkImageSize(image: InputImage | undefined, size: string): voi
     );
   }
 }
+
+/** `audio` is an extension: only routes whose model makes sound take it (default: the model's). */
+export function checkAudio(route: Route, audio: boolean | undefined): boolean | undefined {
+  if (audio && !route.audio) {
+    throw invalidRequest(
+      `${route.id} does not make sound; leave audio out.`,
+      "audio",
+      "audio_not_supported",
+    );
+  }
+  return route.audio ? audio : undefined;
+}

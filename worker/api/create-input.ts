@@ -10,11 +10,11 @@ import { CreateVideoFields, CreateVideoJson } from "./schemas";
 import { parseWith } from "./validate";
 
 export interface CreateInputRaw {
-  fields: { prompt: string; model?: string; seconds?: string; size?: string };
+  fields: { prompt: string; model?: string; seconds?: string; size?: string; audio?: boolean };
   image: Uint8Array | null;
 }
 
-const TEXT_FIELDS = ["prompt", "model", "seconds", "size"] as const;
+const TEXT_FIELDS = ["prompt", "model", "seconds", "size", "audio"] as const;
 
 export async function readCreateInput(c: Context<AppEnv>): Promise<CreateInputRaw> {
   const type = (c.req.header("content-type") ?? "").toLowerCase();

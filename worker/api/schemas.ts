@@ -91,6 +91,16 @@ export const CreateVideoFields = z.object({
   model: z.string().optional(),
   seconds: z.string({ error: 'seconds must be a string such as "4"' }).optional(),
   size: z.string({ error: 'size must be a string such as "1280x720"' }).optional(),
+  /** Extension (not in OpenAI's API): ask for sound, on routes whose model makes it. */
+  audio: z
+    .union([z.boolean(), z.enum(["true", "false"]).transform((v) => v === "true")], {
+      error: "audio must be true or false",
+    })
+    .optional()
+    .openapi({
+      type: "boolean",
+      description: "Extension: generate sound (routes with audio only).",
+    }),
 });
 
 export const CreateVideoMultipart = CreateVideoFields.extend({

@@ -161,7 +161,7 @@ export function createOpenAIProvider(
       return checkedId(await readVideo(response));
     },
 
-    async retrieve(upstreamId, signal) {
+    async retrieve(upstreamId, { signal } = {}) {
       const url = videoUrl(upstreamId);
       const h = headers({});
       const response = await send(() => new Request(url, { headers: h }), true, signal);

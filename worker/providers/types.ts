@@ -44,7 +44,20 @@ export interface CreateInput {
   /** `WxH`, already checked against the route. */
   size: string;
   image?: InputImage;
+  /** The `audio` extension field; set only on routes whose model makes sound. */
+  audio?: boolean;
+  /**
+   * Where the provider should send its signed webhook (`POST /webhooks/{provider}`), for
+   * adapters that verify webhooks. Polling still works without it.
+   */
+  webhookUrl?: string;
   signal?: AbortSignal;
+}
+
+export interface RetrieveOptions {
+  signal?: AbortSignal;
+  /** When the job was submitted (ms): providers without a progress figure estimate from it. */
+  startedAt?: number;
 }
 
 export interface RemixInput {
@@ -86,7 +99,7 @@ export interface Provider {
   /** Adapter kind, e.g. "simulator" or "openai" (shown as `owned_by`). */
   readonly kind: string;
   create(input: CreateInput): Promise<CreatedUpstreamJob>;
-  retrieve(upstreamId: string, signal?: AbortSignal): Promise<UpstreamState>;
+  retrieve(upstreamId: string, options?: RetrieveOptions): Promise<UpstreamState>;
   /**
    * Media bytes as an upstream Response whose body is streamed to the client untouched
    * (200, 206 or 416). Throws `ProviderError("not_found")` for a variant the provider lacks.

@@ -52,8 +52,11 @@ export async function loadOwned(c: C, id: string): Promise<JobRecord> {
   return record;
 }
 
-/** Freshens an unfinished job from its provider (at most once per refresh interval). */
-export async function refreshed(c: C, record: JobRecord): Promise<JobRecord> {
+/**
+ * Freshens an unfinished job from its provider (at most once per refresh interval, or now when
+ * `force`d — a verified webhook says something changed).
+ */
+export async function refreshed(c: C, record: JobRecord, force = false): Promise<JobRecord> {
   const route = c.var.config.routes.find((r) => r.id === record.route);
   if (!route) return record; // its route was removed from the config: serve what we know
   const { refresher, now } = c.var.deps;
@@ -61,7 +64,7 @@ export async function refreshed(c: C, record: JobRecord): Promise<JobRecord> {
     store: jobStore(c),
     provider: providerFor(c, route),
     now,
-    intervalMs: c.var.config.limits.refreshIntervalMs,
+    intervalMs: force ? 0 : c.var.config.limits.refreshIntervalMs,
     timeoutMs: c.var.config.limits.jobTimeoutSeconds * 1000,
   });
 }
@@ -72,4 +75,9 @@ export function view(c: C): VideoView {
     origin: new URL(c.req.url).origin,
     nowSeconds: Math.floor(c.var.deps.now() / 1000),
   };
+}
+
+/** Where a provider of this route sends its webhooks: this deployment, as the caller reached it. */
+export function webhookUrl(c: C, route: Route): string {
+  return `${new URL(c.req.url).origin}/webhooks/${route.provider.type}`;
 }

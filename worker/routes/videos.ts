@@ -6,6 +6,7 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import {
+  checkAudio,
   checkImageSize,
   checkOptions,
   checkPrompt,
@@ -35,7 +36,16 @@ import type { CreatedUpstreamJob } from "../providers/types";
 import type { JobRecord } from "../store/jobs";
 import { isTerminal } from "../store/refresh";
 import { errorResponses, jsonContent } from "./openapi-helpers";
-import { checkVideoId, jobStore, loadOwned, providerFor, refreshed, routeOf, view } from "./shared";
+import {
+  checkVideoId,
+  jobStore,
+  loadOwned,
+  providerFor,
+  refreshed,
+  routeOf,
+  view,
+  webhookUrl,
+} from "./shared";
 import { limitBody } from "../middleware/limits";
 import { requireAuth } from "../middleware/auth";
 
@@ -192,7 +202,8 @@ export function registerVideoRoutes(app: OpenAPIHono<AppEnv>): void {
         { id, route, prompt, size: source.size, seconds: source.seconds, remixOf: source.id },
         created,
       );
-      return c.json(await toVideo(await persist(c, record), view(c)), 200);
+      const kind = provider.verifyWebhook ? provider.kind : undefined;
+      return c.json(await toVideo(await persist(c, record, kind), view(c)), 200);
     },
   );
 }
@@ -208,6 +219,7 @@ async function createVideo(c: C): Promise<Response> {
   );
   checkImageSize(input, size);
   const prompt = checkPrompt(route, fields.prompt);
+  const audio = checkAudio(route, fields.audio);
   const provider = providerFor(c, route);
   const id = newVideoId();
   const created = await callProvider(
@@ -219,6 +231,8 @@ async function createVideo(c: C): Promise<Response> {
         seconds,
         size,
         image: input,
+        audio,
+        webhookUrl: provider.verifyWebhook ? webhookUrl(c, route) : undefined,
       }),
     "input_reference",
   );
@@ -230,7 +244,8 @@ async function createVideo(c: C): Promise<Response> {
     seconds,
     size,
   });
-  return c.json(await toVideo(await persist(c, record), view(c)), 200);
+  const kind = provider.verifyWebhook ? provider.kind : undefined;
+  return c.json(await toVideo(await persist(c, record, kind), view(c)), 200);
 }
 
 /** Runs a provider call that starts a job; its refusals become envelopes naming `param`. */
@@ -285,11 +300,11 @@ function newRecord(c: C, job: NewJob, created: CreatedUpstreamJob): JobRecord {
  * failed KV write is retried before giving up — and then logged with everything needed to
  * reconcile by hand (never the key).
  */
-async function persist(c: C, record: JobRecord): Promise<JobRecord> {
+async function persist(c: C, record: JobRecord, upstreamKind?: string): Promise<JobRecord> {
   const store = jobStore(c);
   for (let attempt = 1; ; attempt++) {
     try {
-      await store.put(record, true);
+      await store.put(record, { upstreamKind });
       return record;
     } catch (error) {
       if (attempt >= 3) {

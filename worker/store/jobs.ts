@@ -3,6 +3,8 @@
  *
  *   v1:job:<video id>                          → the record (JSON), one key per job
  *   v1:owner:<owner>:<inverted ms>:<video id>  → empty; lists an owner's jobs newest first
+ *   v1:upstream:<provider>:<upstream id>       → video id; finds the job a webhook is about
+ *   v1:webhook:<provider>:<delivery id>        → "1" for 10 minutes; a replayed delivery is a no-op
  *
  * Both carry the same absolute expiration, so a job and its index entry vanish together. Records
  * are parsed with zod on the way out: a KV value is input like any other.
@@ -38,6 +40,8 @@ export type JobRecord = z.infer<typeof jobRecord>;
 
 const jobKey = (id: string) => `${PREFIX}:job:${id}`;
 const ownerPrefix = (owner: string) => `${PREFIX}:owner:${owner}:`;
+const upstreamKey = (kind: string, upstreamId: string) =>
+  `${PREFIX}:upstream:${kind}:${upstreamId}`;
 const MAX_MS = 9_999_999_999_999;
 const ownerKey = (r: JobRecord) =>
   `${ownerPrefix(r.owner)}${String(MAX_MS - r.created_at * 1000).padStart(13, "0")}:${r.id}`;
@@ -66,15 +70,37 @@ export class JobStore {
     return parsed.success ? parsed.data : null; // an unreadable record is treated as gone
   }
 
-  /** Writes the record (and, when `withIndex`, its owner index entry) with its expiration. */
-  async put(record: JobRecord, withIndex = false): Promise<void> {
+  /**
+   * Writes the record with its expiration. A new job also gets its owner index entry and, for
+   * providers that send webhooks, the upstream → video id entry (`upstreamKind`).
+   */
+  async put(record: JobRecord, isNew: { upstreamKind?: string } | false = false): Promise<void> {
     const options = { expiration: record.record_expires_at };
     const writes = [this.kv.put(jobKey(record.id), JSON.stringify(record), options)];
-    if (withIndex) writes.push(this.kv.put(ownerKey(record), "", options));
+    if (isNew) writes.push(this.kv.put(ownerKey(record), "", options));
+    if (isNew && isNew.upstreamKind) {
+      const key = upstreamKey(isNew.upstreamKind, record.upstream_id);
+      writes.push(this.kv.put(key, record.id, options));
+    }
     await Promise.all(writes);
   }
 
+  /** The video id a provider's job belongs to (for webhooks), or null. */
+  videoIdForUpstream(kind: string, upstreamId: string): Promise<string | null> {
+    return this.kv.get(upstreamKey(kind, upstreamId));
+  }
+
+  /** Records a webhook delivery; false when it was seen in the last 10 minutes (a replay). */
+  async firstDelivery(kind: string, deliveryId: string): Promise<boolean> {
+    const key = `${PREFIX}:webhook:${kind}:${deliveryId}`;
+    if ((await this.kv.get(key)) !== null) return false;
+    await this.kv.put(key, "1", { expirationTtl: 600 });
+    return true;
+  }
+
   async delete(record: JobRecord): Promise<void> {
+    // The upstream entry (if any) expires with the record; a webhook for a deleted job finds
+    // its id, then no record, and is acknowledged without effect.
     await Promise.all([this.kv.delete(jobKey(record.id)), this.kv.delete(ownerKey(record))]);
   }
 

@@ -54,7 +54,7 @@ export class JobRefresher {
       state =
         now() - record.created_at * 1000 > options.timeoutMs
           ? { status: "failed", progress: record.progress, error: TIMED_OUT, expiresAt: null }
-          : await provider.retrieve(record.upstream_id);
+          : await provider.retrieve(record.upstream_id, { startedAt: record.created_at * 1000 });
     } catch (error) {
       // Serve the last known state; remember the attempt so we back off for one interval.
       log("warn", "refresh_failed", {

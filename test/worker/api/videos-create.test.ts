@@ -146,6 +146,20 @@ describe("POST /v1/videos", () => {
     );
   });
 
+  it("accepts the audio extension only on routes that make sound", async () => {
+    const h = harness();
+    const form = createForm();
+    form.set("audio", "true");
+    const refused = await h.server("/v1/videos", post(form));
+    expect((await expectError(refused, 400, "audio", /does not make sound/)).code).toBe(
+      "audio_not_supported",
+    );
+    const odd = await h.server("/v1/videos", post({ prompt: "x", audio: "loud" }));
+    await expectError(odd, 400, "audio", /true or false/);
+    form.set("audio", "false");
+    expect((await h.server("/v1/videos", post(form))).status).toBe(200);
+  });
+
   it("rejects seconds sent as a JSON number, like OpenAI", async () => {
     const h = harness();
     const response = await h.server("/v1/videos", post({ prompt: "x", seconds: 4 }));
