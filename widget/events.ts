@@ -3,7 +3,7 @@
  * `el.addEventListener("still-motion-completed", (e) => e.video)` type-checks. All bubble and
  * cross shadow roots (`composed`) so a page can listen on any ancestor.
  */
-import type { Video } from "./api";
+import type { Video } from "./api/types";
 
 const INIT: EventInit = { bubbles: true, composed: true };
 

@@ -4,6 +4,10 @@
  * Framework-free: the framer element and the upload path both build on these functions.
  */
 
+import { FitError } from "./fit-error";
+
+export { FitError };
+
 /** How the photo meets the frame: crop to fill it, or letterbox to show all of it. */
 export type FitMode = "cover" | "contain";
 
@@ -41,19 +45,6 @@ export interface DecodedImage {
   type: string;
   /** Releases the bitmap's memory; a 12 MP bitmap holds about 48 MB. */
   close(): void;
-}
-
-/** Why a photo was refused; `code` is stable for the UI to pick a message. */
-export class FitError extends Error {
-  override name = "FitError";
-  constructor(
-    readonly code: "unsupported_type" | "decode_failed" | "too_large" | "too_small",
-    message: string,
-    /** The format sniffed from the bytes, e.g. "HEIC", when one was recognised. */
-    readonly detected?: string,
-  ) {
-    super(message);
-  }
 }
 
 /** Limits applied by {@link decodeImage}; injectable so tests need not allocate 100 MP. */

@@ -3,6 +3,6 @@
  * that loads when the visitor first picks a photo, not with the page. It keeps the first
  * download within the 25 KB budget (docs/benchmarks.md).
  */
-import "./framer";
+import "./framer/framer";
 
 export { decodeImage, fitImage } from "./fit";

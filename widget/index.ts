@@ -8,10 +8,13 @@ import { StillMotionElement } from "./still-motion";
 export { StillMotionElement } from "./still-motion";
 // The framer and the image functions load with the first photo (widget/imaging.ts), so only
 // their types are exported here; importing them as values would pull them into this bundle.
-export type { StillMotionFramer, FramingChangeEvent } from "./framer";
+export type { StillMotionFramer } from "./framer/framer";
+export type { FramingChangeEvent } from "./framer/framing";
 export * from "./events";
-export { ApiProblem, StillMotionClient } from "./api";
-export type { ModelRoute, ProblemKind, Video } from "./api";
+export { ApiProblem } from "./api/problem";
+export type { ProblemKind } from "./api/problem";
+export { StillMotionClient } from "./api/client";
+export type { ModelRoute, Video } from "./api/types";
 export type { DecodedImage, FitError, FitMode, FitOptions, Focus } from "./fit";
 export type { Strings } from "./i18n";
 export { DEFAULT_PRESETS } from "./prompt";

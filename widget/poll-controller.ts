@@ -4,7 +4,8 @@
  * and releasing all three when it disconnects. One job at a time, one request at a time.
  */
 import type { ReactiveController, ReactiveControllerHost } from "lit";
-import { ApiProblem, type Video } from "./api";
+import { ApiProblem } from "./api/problem";
+import type { Video } from "./api/types";
 
 export interface PollOptions {
   /** Fetches the job; must honour the signal (the controller aborts stale requests). */

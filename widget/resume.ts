@@ -3,7 +3,8 @@
  * polling a job started before a reload. Only ids and statuses are kept: the worker stays the
  * source of truth, and the list is small enough to live under one key per endpoint + site.
  */
-import type { Video } from "./api";
+import type { Store } from "./api/session";
+import type { Video } from "./api/types";
 
 /** One remembered job; `createdAt` is the Video's `created_at` (unix seconds). */
 export interface RememberedJob {
@@ -11,8 +12,6 @@ export interface RememberedJob {
   status: Video["status"];
   createdAt: number;
 }
-
-type Store = Pick<Storage, "getItem" | "setItem" | "removeItem">;
 
 const MAX_JOBS = 10;
 const MAX_AGE_SECONDS = 7 * 86_400;

@@ -1,39 +1,23 @@
 /**
- * `<still-motion>`: photo in, short AI video out. The element owns one `FlowState` (state.ts)
+ * `<still-motion>`: photo in, short AI video out. The element owns one `FlowState` (state/)
  * and renders from it alone; every effect (fetch, decode, fit, poll) reports back as a flow
- * event, and `#enter` starts the effects a new state needs. Views live in `views/`.
+ * event, and `#enter` starts the effects a new state needs. Effects live in `flows/`, views in
+ * `views/`; this file is the wiring: properties, lifecycle, the state machine's driver, render.
  */
 import { html, LitElement, type PropertyValues, type TemplateResult } from "lit";
-import { ApiProblem, StillMotionClient, type Video } from "./api";
-import {
-  StillMotionCancelledEvent,
-  StillMotionCompletedEvent,
-  StillMotionCreatedEvent,
-  StillMotionFailedEvent,
-  StillMotionImageEvent,
-  StillMotionProgressEvent,
-  StillMotionRemixEvent,
-} from "./events";
-import type { fitImage, FitMode } from "./fit";
+import type { Store } from "./api/session";
+import { StillMotionCancelledEvent } from "./events";
+import type { FitMode } from "./fit";
+import { connect, type Connection, type FlowHost, type Services } from "./flows/host";
+import { fail, onUpdate, retrieve } from "./flows/job";
+import { loadModels } from "./flows/models";
+import { decode, FitCache, imageReady, releasePhotos } from "./flows/photo";
+import { newKey, submit } from "./flows/submit";
 import { ensureLocale, stringsFor, type Strings } from "./i18n";
 import { PollController } from "./poll-controller";
 import { DEFAULT_PRESETS, type PromptPreset, type PromptTemplate } from "./prompt";
-import { JobMemory } from "./resume";
-import {
-  IDLE,
-  parseSize,
-  photosOf,
-  restrictRoutes,
-  transition,
-  type Draft,
-  type FlowEvent,
-  type FlowState,
-  type PendingPhoto,
-  type Photo,
-  type Problem,
-  type StateName,
-  type Submitting,
-} from "./state";
+import { IDLE, transition } from "./state/transition";
+import type { FlowEvent, FlowState, PendingPhoto, StateName, Submitting } from "./state/types";
 import { styles } from "./styles";
 import { Announcer } from "./views/announcer";
 import { bodyView, showIfSlotted } from "./views/body";
@@ -41,13 +25,7 @@ import { fileInputs } from "./views/choose";
 import { ClockController } from "./views/clock";
 import type { Actions, ViewContext } from "./views/context";
 import { DownloadController } from "./views/download";
-import { describeError, describeJob } from "./views/problem";
 import { currentPrompt } from "./views/prompt-editor";
-
-/** Decoding, fitting and the framer arrive with the first photo (widget/imaging.ts). */
-const loadImaging = () => import("./imaging");
-
-type Store = Pick<Storage, "getItem" | "setItem" | "removeItem">;
 
 /** Where this module was served from; only http(s) origins can be a worker. */
 const SCRIPT_ORIGIN = ((): string => {
@@ -58,10 +36,6 @@ const SCRIPT_ORIGIN = ((): string => {
     return "";
   }
 })();
-
-/** A create/remix that failed transiently is retried once by itself if the wait is this short. */
-const MAX_AUTO_RETRY_WAIT_S = 5;
-const RETRY_DELAY_MS = 1000;
 
 /**
  * Turns a visitor's photo into a short AI video through a Stillmotion worker.
@@ -188,13 +162,8 @@ export class StillMotionElement extends LitElement {
   #clock = new ClockController(this);
   #download = new DownloadController(this);
   #live = new Announcer(this);
-  #api: {
-    key: string;
-    store: Store | null | undefined;
-    client: StillMotionClient;
-    memory: JobMemory;
-  } | null = null;
-  #fitted: { key: string; result: ReturnType<typeof fitImage> } | null = null;
+  #api: Connection | null = null;
+  #fitCache = new FitCache();
   #refocus = false;
   #langObserver = new MutationObserver(() => this.requestUpdate());
   /** Mirrors the flow's state name as a CSS custom state, e.g. `still-motion:state(waiting)`. */
@@ -227,9 +196,9 @@ export class StillMotionElement extends LitElement {
     this.#langObserver.observe(document.documentElement, { attributeFilter: ["lang"] });
     // Effects a disconnect aborted run again (a create/remix resends its Idempotency-Key).
     const s = this.#flow;
-    if (s.name === "loading-models") void this.#loadModels();
-    if (s.name === "decoding") void this.#decode(s.pending);
-    if (s.name === "submitting") void this.#run(s);
+    if (s.name === "loading-models") void loadModels(this.#host, this);
+    if (s.name === "decoding") void decode(this.#host, s.pending);
+    if (s.name === "submitting") this.#submit(s);
   }
 
   override disconnectedCallback(): void {
@@ -308,27 +277,33 @@ export class StillMotionElement extends LitElement {
   }
 
   /** Client and job memory for the current endpoint, site key and storage, rebuilt on a change. */
-  get #services(): { client: StillMotionClient; memory: JobMemory } {
-    const [endpoint, siteKey, store] = [this.#endpoint, this.siteKey, this.storage];
-    const key = `${endpoint}#${siteKey}`;
-    if (this.#api?.key !== key || this.#api.store !== store) {
-      const storage = store === undefined ? defaultStorage() : store;
-      const client = new StillMotionClient({ endpoint, siteKey, storage });
-      const memory = new JobMemory(storage, JobMemory.keyFor(endpoint, siteKey));
-      this.#api = { key, store, client, memory };
-    }
-    return this.#api;
+  get #services(): Services {
+    return (this.#api = connect(this.#api, this.#endpoint, this.siteKey, this.storage));
   }
 
   get #poll(): PollController {
     this.#poller ??= new PollController(this, {
-      retrieve: (id, signal) => this.#retrieve(id, signal),
-      onUpdate: (video) => this.#onUpdate(video),
-      onError: (problem) => this.#fail(problem),
+      retrieve: (id, signal) => retrieve(this.#host, id, signal),
+      onUpdate: (video) => onUpdate(this.#host, video),
+      onError: (problem) => fail(this.#host, problem),
       intervalMs: this.pollInterval,
     });
     return this.#poller;
   }
+
+  /** The element as the flows see it (flows/host.ts). */
+  #host: FlowHost = {
+    flow: () => this.#flow,
+    epoch: () => this.#epoch.signal,
+    services: () => this.#services,
+    strings: () => this.#t,
+    lang: () => this.#lang,
+    send: (event) => this.#send(event),
+    // One place for dispatching, after the state is updated, so listeners see the new state.
+    emit: (event) => this.dispatchEvent(event),
+    say: (text) => this.#live.say(text),
+    fit: (photo, draft) => this.#fitCache.fit(photo, draft),
+  };
 
   // ——— the state machine's driver ———
 
@@ -346,7 +321,7 @@ export class StillMotionElement extends LitElement {
     this.#flow = next;
     this.#internals.states.delete(prev.name);
     this.#internals.states.add(next.name);
-    this.#release(prev, next);
+    releasePhotos(prev, next);
     if (next.name !== "waiting") this.#poller?.stop();
     if (next.name !== "completed") this.#download.reset();
     this.#clock.running = next.name === "waiting";
@@ -359,16 +334,16 @@ export class StillMotionElement extends LitElement {
     if (prev.name === "submitting" && next.name !== "submitting") this.#request?.abort();
     switch (next.name) {
       case "loading-models":
-        return void this.#loadModels();
+        return void loadModels(this.#host, this);
       case "decoding":
         if (prev.name !== "decoding" || prev.pending !== next.pending)
-          void this.#decode(next.pending);
+          void decode(this.#host, next.pending);
         return;
       case "editing":
-        if (prev.name === "decoding") this.#imageReady(next.photo, next.setup.draft);
+        if (prev.name === "decoding") imageReady(this.#host, next.photo, next.setup.draft);
         return;
       case "submitting":
-        if (prev.name !== "submitting" || prev.request !== next.request) void this.#run(next);
+        if (prev.name !== "submitting" || prev.request !== next.request) this.#submit(next);
         return;
       case "waiting":
         if (this.#poll.polling !== next.video.id) this.#poll.start(next.video.id);
@@ -380,199 +355,10 @@ export class StillMotionElement extends LitElement {
     }
   }
 
-  /** Frees the bitmaps and object URLs no state holds any more (a 12 MP bitmap is ~48 MB). */
-  #release(prev: FlowState, next: FlowState): void {
-    const kept = new Set(photosOf(next).map((p) => p.url));
-    for (const photo of photosOf(prev)) {
-      if (kept.has(photo.url)) continue;
-      URL.revokeObjectURL(photo.url);
-      if ("image" in photo) (photo as Photo).image.close();
-    }
-  }
-
-  // ——— effects ———
-
-  async #loadModels(): Promise<void> {
-    const signal = this.#epoch.signal;
-    try {
-      const all = await this.#services.client.models(signal);
-      if (signal.aborted || this.#flow.name !== "loading-models") return;
-      const routes = restrictRoutes(all, this);
-      if (!routes.length) {
-        const message = this.#t.errorNoModels;
-        const problem: Problem = { kind: "setup", code: "no_models", message, retryAfter: null };
-        return this.#send({ type: "request-failed", problem });
-      }
-      this.#send({
-        type: "models-loaded",
-        routes,
-        mode: this.fit === "contain" ? "contain" : "cover",
-      });
-      await this.#resume(signal);
-    } catch (error) {
-      if (!signal.aborted && this.#flow.name === "loading-models") this.#fail(error);
-    }
-  }
-
-  /** Picks up the newest unfinished job, else shows the newest completed one (after a reload). */
-  async #resume(signal: AbortSignal): Promise<void> {
-    const { client, memory } = this.#services;
-    const jobs = memory.list();
-    const candidate =
-      jobs.find((j) => j.status === "queued" || j.status === "in_progress") ??
-      jobs.find((j) => j.status === "completed");
-    if (!candidate) return;
-    try {
-      const video = await client.retrieve(candidate.id, signal);
-      memory.remember(video);
-      const expired = video.expires_at !== null && video.expires_at * 1000 < Date.now();
-      if (!expired) this.#send({ type: "resumed", video });
-    } catch (error) {
-      // Gone (expired, another visitor's token): forget it. Anything else: just start fresh.
-      if (error instanceof ApiProblem && error.kind === "not_found") memory.forget(candidate.id);
-    }
-  }
-
-  async #decode(pending: PendingPhoto): Promise<void> {
-    const current = () => this.#flow.name === "decoding" && this.#flow.pending === pending;
-    try {
-      const { decodeImage } = await loadImaging();
-      const image = await decodeImage(pending.file);
-      if (current()) this.#send({ type: "decoded", url: pending.url, image });
-      else image.close();
-    } catch (error) {
-      if (!current()) return;
-      const problem = describeError(error, this.#t, this.#lang);
-      this.#send({ type: "decode-failed", url: pending.url, problem });
-    }
-  }
-
-  /**
-   * The photo is ready: announce it and fit it at once with the current framing — that gives the
-   * `still-motion-image` event its real upload size, and submit reuses the result if nothing changed.
-   */
-  #imageReady(photo: Photo, draft: Draft): void {
-    this.#live.say(this.#t.imageReady);
-    this.#fit(photo, draft).then(
-      ({ width, height, blob }) =>
-        this.#emit(new StillMotionImageEvent({ width, height, bytes: blob.size })),
-      () => {}, // a failing fit is reported when the visitor submits
-    );
-  }
-
-  #fit(photo: Photo, draft: Draft): ReturnType<typeof fitImage> {
-    const { width, height } = parseSize(draft.size);
-    const { mode, focus, zoom, fill } = draft.framing;
-    const key = JSON.stringify([photo.url, width, height, mode, focus, zoom, fill]);
-    if (this.#fitted?.key !== key) {
-      const fitted = {
-        key,
-        result: loadImaging().then(({ fitImage }) =>
-          fitImage(photo.image, { width, height, mode, focus, zoom, fill }),
-        ),
-      };
-      this.#fitted = fitted;
-      // A failed fit is not kept: the next attempt tries again.
-      fitted.result.catch(() => this.#fitted === fitted && (this.#fitted = null));
-    }
-    return this.#fitted.result;
-  }
-
-  /** Sends a create or remix; one automatic retry with the same Idempotency-Key on a transient failure. */
-  async #run(s: Submitting): Promise<void> {
-    const request = new AbortController();
-    this.#request = request;
-    const signal = AbortSignal.any([this.#epoch.signal, request.signal]);
-    const current = () =>
-      !signal.aborted && this.#flow.name === "submitting" && this.#flow.request === s.request;
-    try {
-      const video = await this.#withRetry(await this.#starter(s, signal), signal);
-      if (!current()) return;
-      this.#services.memory.remember(video);
-      this.#send({ type: "created", video, at: Date.now() });
-      const { request: sent } = s;
-      this.#emit(
-        sent.kind === "remix"
-          ? new StillMotionRemixEvent({ video, sourceId: sent.source.id })
-          : new StillMotionCreatedEvent({ video }),
-      );
-    } catch (error) {
-      if (current()) this.#fail(error);
-    }
-  }
-
-  /** The request to send, ready to be sent twice; the photo is fitted once, before either. */
-  async #starter(s: Submitting, signal: AbortSignal): Promise<() => Promise<Video>> {
-    const { client } = this.#services;
-    const { request, setup } = s;
-    const options = { signal, idempotencyKey: request.key };
-    if (request.kind === "remix")
-      return () => client.remix(request.source.id, request.prompt, options);
-    const { model, size, seconds } = setup.draft;
-    const audio = setup.routes.find((r) => r.id === model)?.audio ?? false;
-    const { blob: image } = await this.#fit(s.photo!, setup.draft);
-    const input = {
-      image,
-      prompt: request.prompt,
-      model,
-      size,
-      seconds,
-      ...(audio ? { audio } : {}),
-    };
-    return () => client.create(input, options);
-  }
-
-  async #withRetry(send: () => Promise<Video>, signal: AbortSignal): Promise<Video> {
-    try {
-      return await send();
-    } catch (error) {
-      const wait =
-        error instanceof ApiProblem && error.transient ? (error.retryAfter ?? 0) : Infinity;
-      if (wait > MAX_AUTO_RETRY_WAIT_S) throw error;
-      this.#send({ type: "retrying" });
-      await sleep(Math.max(RETRY_DELAY_MS, wait * 1000), signal);
-      return send();
-    }
-  }
-
-  /** The poll's fetch; a transient failure shows "Retrying…" while the controller backs off. */
-  async #retrieve(id: string, signal: AbortSignal): Promise<Video> {
-    try {
-      return await this.#services.client.retrieve(
-        id,
-        AbortSignal.any([signal, this.#epoch.signal]),
-      );
-    } catch (error) {
-      if (error instanceof ApiProblem && error.transient) this.#send({ type: "retrying" });
-      throw error;
-    }
-  }
-
-  #onUpdate(video: Video): void {
-    const s = this.#flow;
-    if (s.name !== "waiting" || s.video.id !== video.id) return;
-    this.#services.memory.remember(video);
-    const problem = video.status === "failed" ? describeJob(video, this.#t) : undefined;
-    const changed = s.video.status !== video.status || s.video.progress !== video.progress;
-    this.#send({ type: "update", video, at: Date.now(), ...(problem ? { problem } : {}) });
-    if (video.status === "completed") this.#emit(new StillMotionCompletedEvent({ video }));
-    else if (problem)
-      this.#emit(new StillMotionFailedEvent({ video, problem: publicProblem(problem) }));
-    else if (changed) this.#emit(new StillMotionProgressEvent({ video }));
-  }
-
-  #fail(error: unknown): void {
-    const prev = this.#flow;
-    const problem = describeError(error, this.#t, this.#lang);
-    this.#send({ type: "request-failed", problem });
-    if (this.#flow === prev) return;
-    const video = prev.name === "waiting" ? prev.video : null;
-    this.#emit(new StillMotionFailedEvent({ video, problem: publicProblem(problem) }));
-  }
-
-  /** One place for dispatching, after the state is updated, so listeners see the new state. */
-  #emit(event: Event): void {
-    this.dispatchEvent(event);
+  /** Sends a create or remix; leaving `submitting` aborts `#request` (see `#enter`). */
+  #submit(s: Submitting): void {
+    this.#request = new AbortController();
+    void submit(this.#host, s, this.#request.signal);
   }
 
   // ——— visitor actions ———
@@ -611,7 +397,7 @@ export class StillMotionElement extends LitElement {
       const videoId = s.name === "waiting" ? s.video.id : null;
       if (videoId) this.#services.memory.forget(videoId);
       this.#send({ type: "cancel" });
-      this.#emit(new StillMotionCancelledEvent({ videoId }));
+      this.#host.emit(new StillMotionCancelledEvent({ videoId }));
     },
     retry: () => this.#send({ type: "retry" }),
     reset: () => {
@@ -626,35 +412,4 @@ export class StillMotionElement extends LitElement {
       if (url) void this.#download.save(url, `stillmotion-${video.id}.mp4`, this.#epoch.signal);
     },
   };
-}
-
-/** The event's view of a problem: no internal fields such as `retryAfter`. */
-function publicProblem({ kind, code, message }: Problem) {
-  return { kind, code, message };
-}
-
-function defaultStorage(): Store | null {
-  try {
-    return globalThis.localStorage ?? null;
-  } catch {
-    return null; // sandboxed iframes throw on access
-  }
-}
-
-/** `crypto.randomUUID` exists only in secure contexts; an embedding page may be plain http. */
-function newKey(): string {
-  if (typeof crypto.randomUUID === "function") return crypto.randomUUID();
-  const hex = Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) =>
-    b.toString(16).padStart(2, "0"),
-  ).join("");
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const timer = setTimeout(resolve, ms);
-    const stop = () => (clearTimeout(timer), reject(signal.reason));
-    signal.addEventListener("abort", stop, { once: true });
-  });
 }

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { ApiProblem, StillMotionClient, type ClientOptions } from "../../widget/api";
+import { StillMotionClient, type ClientOptions } from "../../widget/api/client";
+import { ApiProblem } from "../../widget/api/problem";
 import { FakeStillMotionApi } from "./helpers/fake-api";
 
 type Store = NonNullable<ClientOptions["storage"]>;

@@ -4,13 +4,10 @@ import axe from "axe-core";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { cdp, userEvent } from "vitest/browser";
 import { decodeImage, type DecodedImage } from "../../widget/fit";
-import {
-  DEFAULT_FRAMER_LABELS,
-  FramingChangeEvent,
-  MAX_ZOOM,
-  MIN_ZOOM,
-  type StillMotionFramer,
-} from "../../widget/framer";
+import "../../widget/framer/framer"; // registers <still-motion-framer>
+import type { StillMotionFramer } from "../../widget/framer/framer";
+import { FramingChangeEvent, MAX_ZOOM, MIN_ZOOM } from "../../widget/framer/framing";
+import { DEFAULT_FRAMER_LABELS } from "../../widget/framer/labels";
 import { asFile, makePhotoJpeg } from "./helpers/images";
 
 /** A portrait photo in a landscape frame: room to pan vertically, none horizontally at zoom 1. */

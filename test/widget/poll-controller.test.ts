@@ -1,6 +1,7 @@
 import { LitElement } from "lit";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { ApiProblem, type Video } from "../../widget/api";
+import { ApiProblem } from "../../widget/api/problem";
+import type { Video } from "../../widget/api/types";
 import { PollController } from "../../widget/poll-controller";
 
 class PollHost extends LitElement {}

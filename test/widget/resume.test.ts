@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Video } from "../../widget/api";
+import type { Video } from "../../widget/api/types";
 import { JobMemory } from "../../widget/resume";
 
 const NOW = Date.UTC(2030, 5, 1);

@@ -1,18 +1,11 @@
-/** The flow state machine (widget/state.ts): valid events move it, anything else is ignored. */
+/** The flow state machine (widget/state/): valid events move it, anything else is ignored. */
 import { describe, expect, it } from "vitest";
-import type { ModelRoute, Video } from "../../widget/api";
+import type { ModelRoute, Video } from "../../widget/api/types";
 import type { DecodedImage } from "../../widget/fit";
-import {
-  IDLE,
-  canSubmit,
-  photosOf,
-  remainingMs,
-  restrictRoutes,
-  transition,
-  type FlowEvent,
-  type FlowState,
-  type Problem,
-} from "../../widget/state";
+import { canSubmit, photosOf, remainingMs } from "../../widget/state/queries";
+import { restrictRoutes } from "../../widget/state/routes";
+import { IDLE, transition } from "../../widget/state/transition";
+import type { FlowEvent, FlowState, Problem } from "../../widget/state/types";
 
 const ROUTE: ModelRoute = {
   id: "sim",

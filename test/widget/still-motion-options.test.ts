@@ -1,6 +1,6 @@
 /** `<still-motion>`: owner options (routes, price, templates, presets) and the prompt limit. */
 import { describe, expect, it } from "vitest";
-import type { ModelRoute } from "../../widget/api";
+import type { ModelRoute } from "../../widget/api/types";
 import { FakeStillMotionApi } from "./helpers/fake-api";
 import { button, choosePhoto, mount, reach, text, writePrompt } from "./helpers/mount";
 

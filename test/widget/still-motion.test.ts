@@ -159,6 +159,28 @@ describe("<still-motion> fitting to the route size", () => {
   }
 });
 
+describe("<still-motion> framing", () => {
+  it("keeps the framer's focus point in step with the visitor's framing (and its focus() intact)", async () => {
+    const m = await mount();
+    await choosePhoto(m, await photo(1600, 1000));
+    const framer = m.root.querySelector("still-motion-framer")!;
+    const canvas = framer.shadowRoot!.querySelector<HTMLElement>('[part~="canvas"]')!;
+    canvas.dispatchEvent(
+      new KeyboardEvent("keydown", { key: "ArrowUp", bubbles: true, composed: true }),
+    );
+    await m.el.updateComplete;
+    await framer.updateComplete;
+    expect(framer.focusPoint.y).toBeLessThan(0.5);
+    expect(typeof framer.focus).toBe("function");
+    const chosen = { ...framer.focusPoint };
+    // A re-render (here: another photo) shows the framing the upload will use, not a default.
+    await choosePhoto(m, await photo(1600, 1000));
+    const next = m.root.querySelector("still-motion-framer")!;
+    await next.updateComplete;
+    expect(next.focusPoint).toEqual(chosen);
+  });
+});
+
 describe("<still-motion> happy path", () => {
   it("goes from photo to a playable video and fires the lifecycle events", async () => {
     const m = await mount();

@@ -3,7 +3,7 @@
  * Progress is announced in steps so a screen reader is not flooded on every poll.
  */
 import { html, type ReactiveControllerHost, type TemplateResult } from "lit";
-import type { Video } from "../api";
+import type { Video } from "../api/types";
 import { format } from "../i18n";
 import type { Strings } from "../locales/en";
 

@@ -1,6 +1,7 @@
 /** Which view each flow state shows; the element renders this between its header and footer. */
 import { html, nothing, type TemplateResult } from "lit";
-import { canSubmit, type FlowState } from "../state";
+import { canSubmit } from "../state/queries";
+import type { FlowState } from "../state/types";
 import { chooseView, pickers } from "./choose";
 import type { ViewContext } from "./context";
 import type { DownloadState } from "./download";

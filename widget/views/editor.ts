@@ -1,9 +1,11 @@
 /** The photo and the video options: preview / framer, model, length, size, simulator label, price. */
 import { html, nothing, type TemplateResult } from "lit";
-import type { ModelRoute } from "../api";
+import type { ModelRoute } from "../api/types";
+import type { FramingChangeEvent } from "../framer/framing";
+import type { FramerLabels } from "../framer/labels";
 import { format, formatPrice } from "../i18n";
-import type { FramerLabels, FramingChangeEvent } from "../framer";
-import { currentRoute, parseSize, type PendingPhoto, type Photo, type Setup } from "../state";
+import { currentRoute, parseSize } from "../state/queries";
+import type { PendingPhoto, Photo, Setup } from "../state/types";
 import { dropHandlers, pickers } from "./choose";
 import type { ViewContext } from "./context";
 
@@ -59,7 +61,7 @@ export function framerView(ctx: ViewContext, setup: Setup, photo: Photo): Templa
         .width=${width}
         .height=${height}
         .mode=${mode}
-        .focus=${focus}
+        .focusPoint=${focus}
         .zoom=${zoom}
         .fill=${fill}
         .labels=${labels}

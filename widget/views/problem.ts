@@ -3,11 +3,12 @@
  * renders it with role="alert" and a way forward. Raw errors and stacks never reach the page.
  */
 import { html, type TemplateResult } from "lit";
-import { ApiProblem, type Video } from "../api";
-import { FitError } from "../fit";
+import { ApiProblem } from "../api/problem";
+import type { Video } from "../api/types";
+import { FitError } from "../fit-error";
 import { format, formatRelative } from "../i18n";
 import type { Strings } from "../locales/en";
-import type { FlowState, Problem } from "../state";
+import type { FlowState, Problem } from "../state/types";
 import type { ViewContext } from "./context";
 
 type Failed = Extract<FlowState, { name: "failed" }>;

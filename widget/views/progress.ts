@@ -1,7 +1,8 @@
 /** Uploading and waiting: status text, a real progress bar, elapsed time, time left, Cancel. */
 import { html, nothing, type TemplateResult } from "lit";
 import { format, formatClock, formatDuration } from "../i18n";
-import { remainingMs, type Submitting, type Waiting } from "../state";
+import { remainingMs } from "../state/queries";
+import type { Submitting, Waiting } from "../state/types";
 import type { ViewContext } from "./context";
 
 /** From here on the provider is usually encoding and uploading, not generating. */

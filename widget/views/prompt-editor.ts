@@ -13,7 +13,8 @@ import {
   type PromptFields,
   type PromptMode,
 } from "../prompt";
-import { currentRoute, type Setup } from "../state";
+import { currentRoute } from "../state/queries";
+import type { Setup } from "../state/types";
 import type { ViewContext } from "./context";
 
 const FIELDS: { key: keyof PromptFields; label: keyof Strings; hint: keyof Strings }[] = [

@@ -1,6 +1,7 @@
 /** The finished video: inline player, Download, Remix with a follow-up prompt, Start over. */
 import { html, nothing, type TemplateResult } from "lit";
-import { routeOf, type Completed } from "../state";
+import { routeOf } from "../state/queries";
+import type { Completed } from "../state/types";
 import type { ViewContext } from "./context";
 import type { DownloadState } from "./download";
 

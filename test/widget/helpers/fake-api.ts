@@ -8,7 +8,7 @@
  * with the simulator's real MP4/WebP/JPEG. `<video>`/`<img>` do not use fetch, so they cannot
  * load those URLs; tests that need playable media must fetch them and use object URLs.
  */
-import type { ModelRoute, Video } from "../../../widget/api";
+import type { ModelRoute, Video } from "../../../widget/api/types";
 
 /** One request as the fake saw it. `path` is below `endpoint`, without the query. */
 export interface FakeRequest {

@@ -5,7 +5,7 @@
 import { expect, onTestFinished } from "vitest";
 import "../../../widget/index";
 import type { StillMotionElement } from "../../../widget/still-motion";
-import type { StateName } from "../../../widget/state";
+import type { StateName } from "../../../widget/state/types";
 import { asFile, makePhotoJpeg } from "./images";
 import { FakeStillMotionApi } from "./fake-api";
 

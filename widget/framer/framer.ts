@@ -3,14 +3,14 @@
  * visitor choose the framing by pointer, wheel, pinch, buttons or keyboard. It only reports
  * choices; the parent keeps them and passes them back, so the upload uses the same numbers.
  */
-import { css, html, LitElement, nothing, type PropertyValues } from "lit";
+import { html, LitElement, nothing, type PropertyValues } from "lit";
 import { styleMap } from "lit/directives/style-map.js";
-import { drawFitted, fitGeometry, type DecodedImage, type FitMode, type Focus } from "./fit";
+import { drawFitted, fitGeometry, type DecodedImage, type FitMode, type Focus } from "../fit";
+import { controlsView } from "./controls";
+import { FramingChangeEvent, MAX_ZOOM, MIN_ZOOM, ZOOM_STEP, type Framing } from "./framing";
+import { DEFAULT_FRAMER_LABELS, type FramerLabels } from "./labels";
+import { framerStyles } from "./styles";
 
-/** Zoom bounds in cover mode; 4x of a 12 MP photo still gives about a 1000 px wide window. */
-export const MIN_ZOOM = 1;
-export const MAX_ZOOM = 4;
-const ZOOM_STEP = 1.25;
 /** Arrow keys move the frame by this share of what is visible. */
 const PAN_STEP = 0.1;
 /**
@@ -18,63 +18,6 @@ const PAN_STEP = 0.1;
  * proportion to the canvas area, and 800 px stays sharp at typical sizes while dragging.
  */
 const PREVIEW_MAX = 800;
-
-/** The framer's UI strings; the parent passes localised ones, missing keys fall back to English. */
-export interface FramerLabels {
-  /** Accessible name of the framing surface. */
-  frame: string;
-  panHint: string;
-  /** How to frame with the keyboard, read as the surface's description. */
-  keysHint: string;
-  zoomIn: string;
-  zoomOut: string;
-  fillFrame: string;
-  showWhole: string;
-  blurFill: string;
-  solidFill: string;
-  /** Accessible name of the colour picker of the solid fill. */
-  fillColour: string;
-  recentre: string;
-}
-
-export const DEFAULT_FRAMER_LABELS: FramerLabels = {
-  frame: "Photo framing",
-  panHint: "Drag to choose what stays in the frame",
-  keysHint: "Arrow keys move, + and − zoom, Home recentres.",
-  zoomIn: "Zoom in",
-  zoomOut: "Zoom out",
-  fillFrame: "Fill the frame",
-  showWhole: "Show the whole photo",
-  blurFill: "Blurred edges",
-  solidFill: "Solid edges",
-  fillColour: "Edge colour",
-  recentre: "Recentre",
-};
-
-/** The framing the visitor chose: what {@link FramingChangeEvent} carries. */
-export interface Framing {
-  mode: FitMode;
-  focus: Focus;
-  zoom: number;
-  fill: string;
-}
-
-/** Fired on every framing change the visitor makes (not on property changes by the parent). */
-export class FramingChangeEvent extends Event {
-  static readonly eventName = "still-motion-framing-change";
-  readonly mode: FitMode;
-  readonly focus: Focus;
-  readonly zoom: number;
-  readonly fill: string;
-
-  constructor(framing: Framing) {
-    super(FramingChangeEvent.eventName, { bubbles: true, composed: true });
-    this.mode = framing.mode;
-    this.focus = framing.focus;
-    this.zoom = framing.zoom;
-    this.fill = framing.fill;
-  }
-}
 
 const clamp = (value: number, min: number, max: number) => Math.min(max, Math.max(min, value));
 /** Four decimals is far below a pixel and keeps float noise from looking like a change. */
@@ -141,90 +84,7 @@ export class StillMotionFramer extends LitElement {
     this.labels = {};
   }
 
-  static override styles = css`
-    :host {
-      --_accent: var(--still-motion-accent, #5b5bd6);
-      --_bg: var(--still-motion-bg, #ffffff);
-      --_fg: var(--still-motion-fg, #1c1b29);
-      --_muted: var(--still-motion-muted, #5f5d75);
-      --_border: var(--still-motion-border, #d9d7e8);
-      --_radius: var(--still-motion-radius, 12px);
-      --_max-height: var(--still-motion-framer-max-height, 24rem);
-      display: block;
-      color: var(--_fg);
-    }
-    canvas {
-      display: block;
-      margin-inline: auto;
-      /* As wide as allowed, unless that would make a portrait frame too tall. */
-      width: min(100%, calc(var(--_max-height) * var(--_ratio)));
-      height: auto;
-      border-radius: calc(var(--_radius) * 0.5);
-      touch-action: none;
-      cursor: grab;
-    }
-    :host([mode="contain"]) canvas {
-      cursor: default;
-    }
-    :focus-visible {
-      outline: 3px solid var(--_accent);
-      outline-offset: 2px;
-    }
-    [part~="hint"] {
-      margin: 0.25rem 0 0;
-      font-size: 0.875rem;
-      color: var(--_muted);
-      text-align: center;
-    }
-    [part~="controls"] {
-      display: flex;
-      flex-wrap: wrap;
-      justify-content: center;
-      align-items: center;
-      gap: 0.5rem;
-      margin-top: 0.5rem;
-    }
-    button,
-    input {
-      min-height: 2.75rem;
-      font: inherit;
-      color: inherit;
-      border: 1px solid var(--_border);
-      border-radius: calc(var(--_radius) * 0.5);
-      background: var(--_bg);
-    }
-    button {
-      min-width: 2.75rem;
-      padding: 0 0.75rem;
-      cursor: pointer;
-    }
-    button[aria-pressed="true"] {
-      background: var(--_accent);
-      border-color: var(--_accent);
-      color: #fff;
-    }
-    /* aria-disabled, not disabled: a disabled button would drop keyboard focus to the page. */
-    button[aria-disabled="true"] {
-      opacity: 0.45;
-      cursor: not-allowed;
-    }
-    input[type="color"] {
-      width: 2.75rem;
-      padding: 0.25rem;
-    }
-    @media (prefers-reduced-motion: no-preference) {
-      button {
-        transition:
-          background-color 120ms ease,
-          color 120ms ease;
-      }
-    }
-    @media (forced-colors: active) {
-      button[aria-pressed="true"] {
-        outline: 2px solid CanvasText;
-      }
-    }
-  `;
+  static override styles = framerStyles;
 
   get #labels(): FramerLabels {
     return { ...DEFAULT_FRAMER_LABELS, ...this.labels };
@@ -274,70 +134,14 @@ export class StillMotionFramer extends LitElement {
               <p part="hint" id="keys-hint">${t.keysHint}</p>`
           : nothing
       }
-      <div part="controls">
-        ${this.#button(t.fillFrame, t.fillFrame, () => this.#change({ mode: "cover" }), {
-          pressed: cover,
-        })}
-        ${this.#button(t.showWhole, t.showWhole, () => this.#change({ mode: "contain" }), {
-          pressed: !cover,
-        })}
-        ${cover ? this.#coverControls(t) : this.#fillControls(t)}
-      </div>
-    `;
-  }
-
-  #coverControls(t: FramerLabels) {
-    const recentre = () => this.#change({ focus: { x: 0.5, y: 0.5 } });
-    return html`
-      ${this.#button(t.zoomOut, "−", () => this.#zoomBy(1 / ZOOM_STEP), {
-        disabled: this.zoom <= MIN_ZOOM,
+      ${controlsView({
+        framing: this.#framing,
+        solid: this.#solid,
+        t,
+        change: (patch) => this.#change(patch),
+        zoomBy: (factor) => this.#zoomBy(factor),
       })}
-      ${this.#button(t.zoomIn, "+", () => this.#zoomBy(ZOOM_STEP), {
-        disabled: this.zoom >= MAX_ZOOM,
-      })}
-      ${this.#button(t.recentre, t.recentre, recentre, {})}
     `;
-  }
-
-  #fillControls(t: FramerLabels) {
-    const blur = this.fill === "blur";
-    // <input type="color"> only speaks #rrggbb; a named colour from the parent shows as black.
-    const hex = /^#[0-9a-f]{6}$/i.test(this.#solid) ? this.#solid : "#000000";
-    return html`
-      ${this.#button(t.blurFill, t.blurFill, () => this.#change({ fill: "blur" }), { pressed: blur })}
-      ${this.#button(t.solidFill, t.solidFill, () => this.#change({ fill: this.#solid }), {
-        pressed: !blur,
-      })}
-      ${
-        blur
-          ? null
-          : html`<input
-              part="color"
-              type="color"
-              aria-label=${t.fillColour}
-              .value=${hex}
-              @input=${(e: Event) => this.#change({ fill: (e.target as HTMLInputElement).value })}
-            />`
-      }
-    `;
-  }
-
-  #button(
-    label: string,
-    text: string,
-    act: () => void,
-    s: { pressed?: boolean; disabled?: boolean },
-  ) {
-    return html`<button
-      part="button"
-      type="button"
-      aria-label=${text === label ? nothing : label}
-      aria-pressed=${s.pressed === undefined ? nothing : String(s.pressed)}
-      aria-disabled=${s.disabled ? "true" : nothing}
-      @click=${() => s.disabled || act()}
-    >
-      ${text}
-    </button>`;
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
@@ -475,8 +279,5 @@ if (!customElements.get("still-motion-framer")) {
 declare global {
   interface HTMLElementTagNameMap {
     "still-motion-framer": StillMotionFramer;
-  }
-  interface HTMLElementEventMap {
-    "still-motion-framing-change": FramingChangeEvent;
   }
 }

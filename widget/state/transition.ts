@@ -2,137 +2,32 @@
  * The whole visitor flow as one pure state machine. The element keeps a single `FlowState`,
  * renders from it, and changes it only through `transition()`, which ignores any event that
  * makes no sense in the current state (a late decode, a double click, a poll after cancel).
- * Side effects (fetches, decoding, timers) live in the element and report back as events.
+ * Side effects (fetches, decoding, timers) live outside it — flows/, the poll controller —
+ * and report back as events.
  *
  * idle → loading-models → choosing → decoding → editing → submitting → waiting → completed
  *                                                              ↘ failed ↙ (recover: a state)
  */
-import type { ModelRoute, ProblemKind, Video } from "./api";
-import type { DecodedImage, FitMode, Focus } from "./fit";
-import { EMPTY_PROMPT, type PromptDraft } from "./prompt";
+import type { ModelRoute, Video } from "../api/types";
+import type { FitMode } from "../fit";
+import { EMPTY_PROMPT } from "../prompt";
+import { canSubmit, routeOf, setupOf } from "./queries";
+import type {
+  Draft,
+  DraftPatch,
+  FlowEvent,
+  FlowState,
+  Framing,
+  Photo,
+  Problem,
+  Recoverable,
+  Sample,
+  Setup,
+  Submitting,
+  Waiting,
+} from "./types";
 
-export interface Framing {
-  mode: FitMode;
-  focus: Focus;
-  zoom: number;
-  fill: "blur" | (string & {});
-}
-
-/** What the visitor has chosen so far; survives photo changes and failures. */
-export interface Draft {
-  model: string;
-  size: string;
-  seconds: string;
-  framing: Framing;
-  prompt: PromptDraft;
-}
-
-/** The routes on offer (already restricted by the owner) and the draft made from them. */
-export interface Setup {
-  routes: ModelRoute[];
-  draft: Draft;
-}
-
-/** A file the visitor chose; `url` is an object URL shown before decoding finishes. */
-export interface PendingPhoto {
-  file: Blob;
-  name: string;
-  url: string;
-}
-
-export interface Photo extends PendingPhoto {
-  image: DecodedImage;
-}
-
-/** What went wrong, already in the visitor's language (`message`). */
-export interface Problem {
-  kind: ProblemKind | "image" | "setup";
-  code: string | null;
-  message: string;
-  /** Seconds until trying again can help (rate limits, budgets). */
-  retryAfter: number | null;
-}
-
-/** What is being sent; `key` is the Idempotency-Key, kept so a retry cannot start a second job. */
-export type Request =
-  | { kind: "create"; prompt: string; key: string }
-  | { kind: "remix"; prompt: string; key: string; source: Video };
-
-/** First observed progress, for the time-left estimate. */
-export interface Sample {
-  at: number;
-  progress: number;
-}
-
-export type FlowState =
-  | { name: "idle" }
-  | { name: "loading-models" }
-  | { name: "choosing"; setup: Setup }
-  | { name: "decoding"; setup: Setup; pending: PendingPhoto; previous: Photo | null }
-  | { name: "editing"; setup: Setup; photo: Photo }
-  | Submitting
-  | Waiting
-  | Completed
-  | {
-      name: "failed";
-      problem: Problem;
-      video: Video | null;
-      /** Where "Try again" goes. */
-      recover: Recoverable;
-    };
-
-export interface Submitting {
-  name: "submitting";
-  setup: Setup;
-  photo: Photo | null;
-  request: Request;
-  retrying: boolean;
-}
-
-export interface Waiting {
-  name: "waiting";
-  setup: Setup;
-  photo: Photo | null;
-  video: Video;
-  /** Milliseconds since the epoch, for the elapsed clock. */
-  startedAt: number;
-  sample: Sample | null;
-  retrying: boolean;
-}
-
-export interface Completed {
-  name: "completed";
-  setup: Setup;
-  photo: Photo | null;
-  video: Video;
-}
-
-export type StateName = FlowState["name"];
-export type Recoverable = Exclude<FlowState, { name: "idle" | "decoding" | "failed" }>;
-
-export type DraftPatch = Partial<Omit<Draft, "framing" | "prompt">> & {
-  framing?: Partial<Framing>;
-  prompt?: Partial<PromptDraft>;
-};
-
-export type FlowEvent =
-  | { type: "load" }
-  | { type: "models-loaded"; routes: ModelRoute[]; mode?: FitMode }
-  | { type: "pick"; pending: PendingPhoto }
-  | { type: "decoded"; url: string; image: DecodedImage }
-  | { type: "decode-failed"; url: string; problem: Problem }
-  | { type: "edit"; patch: DraftPatch }
-  | { type: "submit"; key: string; prompt: string }
-  | { type: "remix"; key: string; prompt: string }
-  | { type: "retrying" }
-  | { type: "created"; video: Video; at: number }
-  | { type: "resumed"; video: Video }
-  | { type: "update"; video: Video; at: number; problem?: Problem }
-  | { type: "request-failed"; problem: Problem }
-  | { type: "cancel" }
-  | { type: "retry" }
-  | { type: "reset" };
-
+/** Where every flow starts, and where a change of worker or site key sends it back. */
 export const IDLE: FlowState = { name: "idle" };
 
 const DEFAULT_FRAMING: Framing = {
@@ -329,58 +224,6 @@ export function jobProblem(video: Video): Problem {
   };
 }
 
-export function setupOf(s: FlowState): Setup | null {
-  if (s.name === "idle" || s.name === "loading-models") return null;
-  if (s.name === "failed") return setupOf(s.recover);
-  return s.setup;
-}
-
-/** Every photo a state still holds, so the element can release the rest (bitmaps, object URLs). */
-export function photosOf(s: FlowState): PendingPhoto[] {
-  switch (s.name) {
-    case "decoding":
-      return s.previous ? [s.pending, s.previous] : [s.pending];
-    case "editing":
-      return [s.photo];
-    case "submitting":
-    case "waiting":
-    case "completed":
-      return s.photo ? [s.photo] : [];
-    case "failed":
-      return photosOf(s.recover);
-    default:
-      return [];
-  }
-}
-
-export function routeOf(setup: Setup, id: string): ModelRoute | undefined {
-  return setup.routes.find((route) => route.id === id);
-}
-
-export function currentRoute(setup: Setup): ModelRoute {
-  return routeOf(setup, setup.draft.model) ?? setup.routes[0]!;
-}
-
-/** The prompt is non-empty and within the route's limit (counted like the worker: UTF-16, trimmed). */
-export function canSubmit(setup: Setup, prompt: string): boolean {
-  const length = prompt.trim().length;
-  return length > 0 && length <= currentRoute(setup).prompt_max_chars;
-}
-
-/** `"1280x720"` → `{ width: 1280, height: 720 }`. */
-export function parseSize(size: string): { width: number; height: number } {
-  const [width = 0, height = 0] = size.split("x").map(Number);
-  return { width, height };
-}
-
-/** Time left from the observed progress rate; null until progress has moved. */
-export function remainingMs(s: Waiting, now: number): number | null {
-  const { sample, video } = s;
-  if (!sample || video.progress <= sample.progress || now <= sample.at) return null;
-  const rate = (video.progress - sample.progress) / (now - sample.at);
-  return Math.max(0, (100 - video.progress) / rate);
-}
-
 function initialSetup(routes: ModelRoute[], mode: FitMode = "cover"): Setup {
   const route = routes[0]!;
   const draft: Draft = {
@@ -407,48 +250,4 @@ function applyPatch(setup: Setup, patch: DraftPatch): Draft {
   if (!route.sizes.includes(draft.size)) draft.size = route.default_size;
   if (!route.seconds.includes(draft.seconds)) draft.seconds = route.default_seconds;
   return draft;
-}
-
-/** The owner's `models`, `sizes` and `seconds` attributes: comma lists, empty = no restriction. */
-export interface Restrictions {
-  models?: string | null;
-  sizes?: string | null;
-  seconds?: string | null;
-}
-
-const list = (value: string | null | undefined) =>
-  (value ?? "")
-    .split(",")
-    .map((item) => item.trim())
-    .filter(Boolean);
-
-/**
- * The routes this widget may offer: those taking an input image, in the owner's order when
- * `models` is given, with sizes and durations narrowed to the owner's; a route left with no
- * size or duration is dropped, and defaults move to the first allowed value.
- */
-export function restrictRoutes(routes: ModelRoute[], r: Restrictions): ModelRoute[] {
-  const [models, sizes, seconds] = [list(r.models), list(r.sizes), list(r.seconds)];
-  const ordered = models.length
-    ? models.flatMap((id) => routes.filter((route) => route.id === id))
-    : routes;
-  return ordered.flatMap((route) => {
-    if (route.input_image === "none") return [];
-    const keptSizes = sizes.length ? route.sizes.filter((s) => sizes.includes(s)) : route.sizes;
-    const keptSeconds = seconds.length
-      ? route.seconds.filter((s) => seconds.includes(s))
-      : route.seconds;
-    if (!keptSizes.length || !keptSeconds.length) return [];
-    return [
-      {
-        ...route,
-        sizes: keptSizes,
-        seconds: keptSeconds,
-        default_size: keptSizes.includes(route.default_size) ? route.default_size : keptSizes[0]!,
-        default_seconds: keptSeconds.includes(route.default_seconds)
-          ? route.default_seconds
-          : keptSeconds[0]!,
-      },
-    ];
-  });
 }
