@@ -140,13 +140,16 @@ export function parseConfig(env: WorkerEnv): Config {
     fail("DEMO_SITE_KEY: no site in SITES has this publishable key");
   }
 
+  // Every `…_secret` field of a provider block names a worker secret (API key, webhook secret):
+  // all must be set, so a route never starts without what it needs.
   const providerKeys: Record<string, string> = {};
   for (const [i, route] of routes.entries()) {
-    if (!("api_key_secret" in route.provider)) continue;
-    const name = route.provider.api_key_secret;
-    const value = readSecret(env, name);
-    if (!value) fail(`MODEL_ROUTES[${i}].provider.api_key_secret: the secret ${name} is not set`);
-    providerKeys[name] = value;
+    for (const [field, name] of Object.entries(route.provider)) {
+      if (!field.endsWith("_secret") || typeof name !== "string") continue;
+      const value = readSecret(env, name);
+      if (!value) fail(`MODEL_ROUTES[${i}].provider.${field}: the secret ${name} is not set`);
+      providerKeys[name] = value;
+    }
   }
 
   return {

@@ -2,7 +2,7 @@
  * Static files: the widget bundle, its chunks and the demo page, from the ASSETS binding. The
  * worker adds what static hosting cannot know: a forever-cache on content-hashed files, a short one on
  * `/widget.js` (always the latest), and CORS — module scripts load in CORS mode — only for the
- * origins of configured sites (plus this worker's own, for the demo page).
+ * origins of configured sites (the demo page is same-origin and needs none).
  */
 import type { Hono } from "hono";
 import type { AppEnv } from "../context";
