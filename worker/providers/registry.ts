@@ -1,16 +1,24 @@
 /**
  * Where routes meet adapters: the union of provider option blocks that MODEL_ROUTES may use, and
- * the one function that turns a route into a `Provider`. Adding a provider = one file plus one
- * line in each of the two places below.
+ * the one function that turns a route into a `Provider`. Adding a provider = its file(s) plus
+ * one entry in each of the two places below. Each adapter gets only the secrets its route names.
  */
 import { z } from "zod";
+import { createFalProvider, falProviderOptions } from "./fal";
 import { createOpenAIProvider, openAIProviderOptions } from "./openai";
+import { createReplicateProvider, replicateProviderOptions } from "./replicate";
+import { createRunwayProvider, runwayProviderOptions } from "./runway";
 import { createSimulatorProvider, simulatorProviderOptions } from "./simulator";
+import { createVeoProvider, veoProviderOptions } from "./veo";
 import type { Provider, ProviderContext } from "./types";
 
 export const providerOptions = z.discriminatedUnion("type", [
   simulatorProviderOptions,
   openAIProviderOptions,
+  runwayProviderOptions,
+  replicateProviderOptions,
+  falProviderOptions,
+  veoProviderOptions,
 ]);
 export type ProviderOptions = z.infer<typeof providerOptions>;
 
@@ -20,10 +28,24 @@ export function createProvider(
   ctx: ProviderContext,
   keys: Record<string, string>,
 ): Provider {
+  if (options.type === "simulator") return createSimulatorProvider(options, ctx);
+  // A webhook secret, when the route names one, is what turns a provider's webhooks on.
+  const hook = "webhook_secret_secret" in options ? options.webhook_secret_secret : undefined;
+  const secrets = {
+    ...ctx,
+    apiKey: keys[options.api_key_secret] ?? "",
+    ...(hook ? { webhookSecret: keys[hook] ?? "" } : {}),
+  };
   switch (options.type) {
-    case "simulator":
-      return createSimulatorProvider(options, ctx);
     case "openai":
-      return createOpenAIProvider(options, { ...ctx, apiKey: keys[options.api_key_secret] ?? "" });
+      return createOpenAIProvider(options, secrets);
+    case "fal":
+      return createFalProvider(options, secrets);
+    case "veo":
+      return createVeoProvider(options, secrets);
+    case "runway":
+      return createRunwayProvider(options, secrets);
+    case "replicate":
+      return createReplicateProvider(options, secrets);
   }
 }
