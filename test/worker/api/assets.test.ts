@@ -53,6 +53,17 @@ describe("static assets", () => {
     expect(stranger.headers.get("access-control-allow-origin")).toBeNull();
   });
 
+  it("serves the Custom Elements Manifest describing <still-motion>", async () => {
+    const h = harness();
+    const response = await h.call("/custom-elements.json");
+    expect(response.status).toBe(200);
+    const manifest = (await response.json()) as {
+      modules: { declarations?: { tagName?: string }[] }[];
+    };
+    const tags = manifest.modules.flatMap((m) => m.declarations ?? []).map((d) => d.tagName);
+    expect(tags).toContain("still-motion");
+  });
+
   it("answers an unknown path with the error envelope", async () => {
     const h = harness();
     const response = await h.call("/nothing-here.txt");
