@@ -4,7 +4,7 @@
  * event, and `#enter` starts the effects a new state needs. Effects live in `flows/`, views in
  * `views/`; this file is the wiring: properties, lifecycle, the state machine's driver, render.
  */
-import { html, LitElement, type PropertyValues, type TemplateResult } from "lit";
+import { html, LitElement, nothing, type PropertyValues, type TemplateResult } from "lit";
 import type { Store } from "./api/session";
 import { StillMotionCancelledEvent } from "./events";
 import type { FitMode } from "./fit";
@@ -19,6 +19,7 @@ import { DEFAULT_PRESETS, type PromptPreset, type PromptTemplate } from "./promp
 import { IDLE, transition } from "./state/transition";
 import type { FlowEvent, FlowState, PendingPhoto, StateName, Submitting } from "./state/types";
 import { styles } from "./styles";
+import type { TurnstileGate } from "./turnstile/gate";
 import { Announcer } from "./views/announcer";
 import { bodyView, showIfSlotted } from "./views/body";
 import { fileInputs } from "./views/choose";
@@ -54,6 +55,7 @@ const SCRIPT_ORIGIN = ((): string => {
  * @slot logo - Your logo, at the top.
  * @slot header - A heading or anything else next to the logo.
  * @slot footer - Small print at the bottom (terms, credits).
+ * @slot turnstile - With `turnstile-site-key`: where the bot check appears when the visitor must act (default: a container the widget adds).
  *
  * @csspart base - The outer box.
  * @csspart header - The row holding the `logo` and `header` slots.
@@ -82,6 +84,7 @@ const SCRIPT_ORIGIN = ((): string => {
  * @csspart remix - The remix form.
  * @csspart error - The error section.
  * @csspart retry - The Try again button.
+ * @csspart turnstile - The box around the `turnstile` slot (only with `turnstile-site-key`).
  *
  * @cssproperty --still-motion-accent - Buttons, focus rings, progress. Default #5b5bd6 (dark: #6767dc); white text must read on it.
  * @cssproperty --still-motion-bg - Background. Default white (dark: #17161f).
@@ -107,6 +110,8 @@ export class StillMotionElement extends LitElement {
   static override properties = {
     endpoint: { type: String },
     siteKey: { type: String, attribute: "site-key" },
+    turnstileSiteKey: { type: String, attribute: "turnstile-site-key" },
+    turnstileAction: { type: String, attribute: "turnstile-action" },
     lang: { type: String, reflect: true },
     models: { type: String },
     sizes: { type: String },
@@ -128,6 +133,13 @@ export class StillMotionElement extends LitElement {
   declare endpoint: string;
   /** Publishable site key (`pk_…`). */
   declare siteKey: string;
+  /**
+   * Cloudflare Turnstile site key (`0x4…`, public), for a site whose SITES entry has `turnstile`:
+   * the widget then loads Turnstile and sends a fresh token with every session request.
+   */
+  declare turnstileSiteKey: string;
+  /** The Turnstile action, equal to the site's `turnstile.action` (default `stillmotion-session`). */
+  declare turnstileAction: string;
   /** UI language; when absent, the nearest `lang` up the page (usually `<html lang>`). */
   declare lang: string;
   /** Comma-separated route ids to offer, in this order (default: all). Read when models load. */
@@ -166,6 +178,8 @@ export class StillMotionElement extends LitElement {
   #fitCache = new FitCache();
   #refocus = false;
   #langObserver = new MutationObserver(() => this.requestUpdate());
+  /** The bot check, made on the first session request of a Turnstile site. */
+  #gate: TurnstileGate | null = null;
   /** Mirrors the flow's state name as a CSS custom state, e.g. `still-motion:state(waiting)`. */
   #internals = this.attachInternals();
 
@@ -173,6 +187,8 @@ export class StillMotionElement extends LitElement {
     super();
     this.endpoint = "";
     this.siteKey = "";
+    this.turnstileSiteKey = "";
+    this.turnstileAction = "stillmotion-session";
     this.showPrice = false;
     this.fit = "cover";
     this.strings = {};
@@ -205,6 +221,8 @@ export class StillMotionElement extends LitElement {
     super.disconnectedCallback();
     this.#epoch.abort();
     this.#langObserver.disconnect();
+    this.#gate?.remove();
+    this.#gate = null;
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
@@ -237,6 +255,11 @@ export class StillMotionElement extends LitElement {
       </header>
       <div class="intro" part="intro"><slot>${ctx.t.intro}</slot></div>
       ${bodyView(ctx, this.#flow, extras)} ${fileInputs(ctx)} ${this.#live.render()}
+      ${
+        this.turnstileSiteKey
+          ? html`<div part="turnstile"><slot name="turnstile"></slot></div>`
+          : nothing
+      }
       <footer part="footer" hidden @slotchange=${showIfSlotted}>
         <slot name="footer"></slot>
       </footer>
@@ -278,8 +301,21 @@ export class StillMotionElement extends LitElement {
 
   /** Client and job memory for the current endpoint, site key and storage, rebuilt on a change. */
   get #services(): Services {
-    return (this.#api = connect(this.#api, this.#endpoint, this.siteKey, this.storage));
+    const key = this.turnstileSiteKey;
+    const turnstile = key ? { siteKey: key, token: this.#turnstileToken } : undefined;
+    return (this.#api = connect(this.#api, this.#endpoint, this.siteKey, this.storage, turnstile));
   }
+
+  /** A fresh token per session request; Turnstile's code loads (lazily) on the first one. */
+  #turnstileToken = async (signal: AbortSignal): Promise<string> => {
+    const { TurnstileGate } = await import("./turnstile/gate");
+    const [key, action] = [this.turnstileSiteKey, this.turnstileAction || "stillmotion-session"];
+    if (this.#gate?.siteKey !== key || this.#gate.action !== action) {
+      this.#gate?.remove();
+      this.#gate = new TurnstileGate(this, key, action);
+    }
+    return this.#gate.token(signal);
+  };
 
   get #poll(): PollController {
     this.#poller ??= new PollController(this, {

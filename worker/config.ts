@@ -6,6 +6,8 @@
 import { z } from "zod";
 import type { WorkerEnv } from "./env";
 import { readSecret } from "./env";
+import { isTestSecret } from "./auth/turnstile";
+import type { Cap } from "./ledger/schema";
 import { providerOptions } from "./providers/registry";
 
 const SIZE = /^[1-9]\d{1,4}x[1-9]\d{1,4}$/;
@@ -49,6 +51,24 @@ const siteSchema = z
     id: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,39}$/),
     publishable_key: z.string().regex(/^pk_[A-Za-z0-9_]{8,64}$/, "pk_ followed by 8–64 letters"),
     origins: z.array(origin).min(1),
+    /** Optional bot check: sessions for this site need a Turnstile token (auth/turnstile.ts). */
+    turnstile: z
+      .object({
+        /** The NAME of the worker secret holding the widget's secret key, never the key. */
+        secret_secret: z
+          .string()
+          .regex(/^[A-Z][A-Z0-9_]{0,63}$/, "a secret's name, e.g. TURNSTILE_SECRET_SHOP"),
+        /** Public; the page gives it to `<still-motion turnstile-site-key>`. */
+        site_key: z
+          .string()
+          .regex(/^[0-9]x[A-Za-z0-9_-]{8,64}$/, "a Turnstile site key such as 0x4AAAAAAA…"),
+        action: z
+          .string()
+          .regex(/^[A-Za-z0-9_-]{1,32}$/, "1–32 letters, digits, _ or -")
+          .default("stillmotion-session"),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -76,6 +96,13 @@ export interface Limits {
   jobTimeoutSeconds: number;
 }
 
+/** Daily caps (UTC days) and the kill switch, enforced by the spend ledger (worker/ledger/). */
+export interface SpendConfig {
+  /** On: every paid create is refused; free routes still work. */
+  killSwitch: boolean;
+  caps: { global: Cap; site: Cap; visitor: Cap; serverKey: Cap };
+}
+
 export interface Config {
   environment: "production" | "development" | "test";
   routes: Route[];
@@ -86,7 +113,10 @@ export interface Config {
   demoSiteKey: string | null;
   /** Provider keys by secret name, only those that routes reference. */
   providerKeys: Record<string, string>;
+  /** Turnstile secret keys by secret name, for the sites that require the bot check. */
+  turnstileSecrets: Record<string, string>;
   limits: Limits;
+  spend: SpendConfig;
 }
 
 export class ConfigError extends Error {
@@ -151,6 +181,7 @@ export function parseConfig(env: WorkerEnv): Config {
       providerKeys[name] = value;
     }
   }
+  const turnstileSecrets = readTurnstileSecrets(env, sites, dev);
 
   return {
     environment,
@@ -160,6 +191,7 @@ export function parseConfig(env: WorkerEnv): Config {
     sessionSecret,
     demoSiteKey,
     providerKeys,
+    turnstileSecrets,
     limits: {
       maxUploadBytes: intVar(env, "MAX_UPLOAD_BYTES", 10 * 1024 * 1024, 1024, 100 * 1024 * 1024),
       sessionTtlSeconds: intVar(env, "SESSION_TTL_SECONDS", 3600, 60, 86400),
@@ -168,6 +200,7 @@ export function parseConfig(env: WorkerEnv): Config {
       contentUrlTtlSeconds: intVar(env, "CONTENT_URL_TTL_SECONDS", 3600, 60, 86400),
       jobTimeoutSeconds: intVar(env, "JOB_TIMEOUT_SECONDS", 1800, 60, 86400),
     },
+    spend: spendConfig(env),
   };
 }
 
@@ -212,6 +245,52 @@ function intVar(env: WorkerEnv, name: keyof WorkerEnv, fallback: number, min: nu
     fail(`${String(name)}: must be a whole number from ${min} to ${max}`);
   }
   return value;
+}
+
+/** Safe defaults, justified in docs/decisions/0010-spend-ledger.md. */
+function spendConfig(env: WorkerEnv): SpendConfig {
+  const killSwitch = env.SPEND_KILL_SWITCH?.trim() || "off";
+  if (killSwitch !== "on" && killSwitch !== "off") fail("SPEND_KILL_SWITCH: must be on or off");
+  return {
+    killSwitch: killSwitch === "on",
+    caps: {
+      global: { microUsd: usdVar(env, "SPEND_CAP_GLOBAL_USD_PER_DAY", 50) },
+      site: { microUsd: usdVar(env, "SPEND_CAP_SITE_USD_PER_DAY", 20) },
+      visitor: {
+        microUsd: usdVar(env, "SPEND_CAP_VISITOR_USD_PER_DAY", 2),
+        count: intVar(env, "SPEND_CAP_VISITOR_VIDEOS_PER_DAY", 20, 0, 100_000),
+      },
+      serverKey: { microUsd: usdVar(env, "SPEND_CAP_SERVER_KEY_USD_PER_DAY", 50) },
+    },
+  };
+}
+
+const MAX_USD = 1_000_000;
+
+/** A USD amount ("20", "2.50") as integer micro-USD, so the ledger's sums are exact. */
+function usdVar(env: WorkerEnv, name: keyof WorkerEnv, fallback: number): number {
+  const raw = env[name];
+  const text = raw === undefined || raw === "" ? String(fallback) : String(raw).trim();
+  const match = /^(\d{1,7})(?:\.(\d{1,6}))?$/.exec(text);
+  if (!match || Number(text) > MAX_USD) {
+    fail(`${String(name)}: must be an amount in USD from 0 to ${MAX_USD}, e.g. 20 or 2.50`);
+  }
+  return Number(match[1]) * 1_000_000 + Number((match[2] ?? "").padEnd(6, "0"));
+}
+
+/** Each site's named Turnstile secret must be set; Cloudflare's test secrets pass anything. */
+function readTurnstileSecrets(env: WorkerEnv, sites: Site[], dev: boolean) {
+  const secrets: Record<string, string> = {};
+  for (const [i, site] of sites.entries()) {
+    const name = site.turnstile?.secret_secret;
+    if (!name) continue;
+    const value = readSecret(env, name);
+    const field = `SITES[${i}].turnstile.secret_secret`;
+    if (!value) fail(`${field}: the secret ${name} is not set`);
+    if (!dev && isTestSecret(value)) fail(`${field}: ${name} is a Turnstile test secret`);
+    secrets[name] = value;
+  }
+  return secrets;
 }
 
 function fail(message: string): never {

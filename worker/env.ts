@@ -23,7 +23,19 @@ export interface Secrets {
   REFRESH_INTERVAL_MS?: string;
   CONTENT_URL_TTL_SECONDS?: string;
   JOB_TIMEOUT_SECONDS?: string;
+  /**
+   * Spend safety (docs/decisions/0010-spend-ledger.md): `on` refuses every paid create; daily
+   * caps in USD (decimal strings, e.g. "2.50"; 0 allows no paid video) and videos per visitor.
+   */
+  SPEND_KILL_SWITCH?: string;
+  SPEND_CAP_GLOBAL_USD_PER_DAY?: string;
+  SPEND_CAP_SITE_USD_PER_DAY?: string;
+  SPEND_CAP_VISITOR_USD_PER_DAY?: string;
+  SPEND_CAP_VISITOR_VIDEOS_PER_DAY?: string;
+  SPEND_CAP_SERVER_KEY_USD_PER_DAY?: string;
   // Provider keys are named per route (`api_key_secret` in MODEL_ROUTES), e.g. OPENAI_API_KEY.
+  // Turnstile secret keys are named per site (`turnstile.secret_secret` in SITES), e.g.
+  // TURNSTILE_SECRET_SHOP: `wrangler secret put TURNSTILE_SECRET_SHOP`.
 }
 
 export type WorkerEnv = Env & Secrets;

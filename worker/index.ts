@@ -12,3 +12,6 @@ const app = createApp({
 });
 
 export default app satisfies ExportedHandler<Env>;
+
+/** The spend ledger Durable Object (binding LEDGER, one instance named "global"). */
+export { SpendLedger } from "./ledger/ledger";

@@ -63,6 +63,75 @@ describe("the official openai SDK against the worker", () => {
     await expect(openai.videos.retrieve(created.id)).rejects.toBeInstanceOf(OpenAI.NotFoundError);
   });
 
+  it("creates without a key (the SDK sends none by itself) and replays with one given as a header", async () => {
+    const h = harness();
+    const keys: (string | null)[] = [];
+    const openai = new OpenAI({
+      apiKey: SERVER_KEY,
+      baseURL: `${ORIGIN}/v1`,
+      maxRetries: 0,
+      fetch: (url, init) => {
+        // (The SDK also feeds a `data:` URL through `fetch` once; only API calls count.)
+        if (String(url).startsWith(ORIGIN)) {
+          keys.push(new Headers(init?.headers).get("idempotency-key"));
+        }
+        return h.call(String(url).slice(ORIGIN.length), init as RequestInit);
+      },
+    });
+    const body = async () => ({
+      prompt: "slow dolly in",
+      input_reference: await toFile(images.landscapeJpeg, "photo.jpg", { type: "image/jpeg" }),
+    });
+    const plain = await openai.videos.create(await body());
+    const plainAgain = await openai.videos.create(await body());
+    expect(plain.status).toBe("queued");
+    expect(plainAgain.id).not.toBe(plain.id);
+
+    const keyed = { headers: { "Idempotency-Key": "order-42" } };
+    const first = await openai.videos.create(await body(), keyed);
+    const again = await openai.videos.create(await body(), keyed);
+    expect(again.id).toBe(first.id);
+    expect(keys).toEqual([null, null, "order-42", "order-42"]);
+  });
+
+  it("lets the SDK retry a failed create with the caller's key: the retry is tried, not refused", async () => {
+    const h = harness();
+    const sent: { key: string | null; status: number }[] = [];
+    const openai = new OpenAI({
+      apiKey: SERVER_KEY,
+      baseURL: `${ORIGIN}/v1`,
+      maxRetries: 1,
+      fetch: async (url, init) => {
+        const response = await h.call(String(url).slice(ORIGIN.length), init as RequestInit);
+        if (String(url).startsWith(ORIGIN)) {
+          sent.push({
+            key: new Headers(init?.headers).get("idempotency-key"),
+            status: response.status,
+          });
+        }
+        // Without Retry-After the SDK backs off for about half a second instead of 10 s.
+        const headers = new Headers(response.headers);
+        headers.delete("retry-after");
+        return new Response(response.body, { status: response.status, headers });
+      },
+    });
+    const error = await openai.videos
+      .create(
+        {
+          prompt: "x [sim:unavailable]",
+          input_reference: await toFile(images.landscapeJpeg, "a.jpg", { type: "image/jpeg" }),
+        },
+        { headers: { "Idempotency-Key": "order-7" } },
+      )
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OpenAI.InternalServerError);
+    expect(error).toMatchObject({ status: 503, code: "provider_unavailable" });
+    expect(sent).toEqual([
+      { key: "order-7", status: 503 },
+      { key: "order-7", status: 503 },
+    ]);
+  });
+
   it("receives typed errors with the param for bad requests", async () => {
     const h = harness();
     const openai = client(h);

@@ -26,6 +26,11 @@ export interface ClientOptions {
   storage?: Store | null;
   /** Milliseconds since the epoch. */
   now?: () => number;
+  /**
+   * For sites that require Cloudflare Turnstile: a fresh token for each `POST /v1/sessions`,
+   * sent as `turnstile_token` (tokens are single-use, so one is asked for every request).
+   */
+  turnstileToken?: (signal: AbortSignal) => Promise<string>;
 }
 
 interface Call {
@@ -54,9 +59,12 @@ export class StillMotionClient {
       storage: options.storage === undefined ? defaultStorage() : options.storage,
       key: `stillmotion:session:${this.#endpoint}#${siteKey}`,
       now: this.#now,
-      open: (previous, signal) => {
+      open: async (previous, signal) => {
         const headers = previous ? { authorization: `Bearer ${previous}` } : undefined;
-        const json = { site_key: siteKey };
+        const proof = options.turnstileToken;
+        const json = proof
+          ? { site_key: siteKey, turnstile_token: await proof(signal).catch(rethrow(signal)) }
+          : { site_key: siteKey };
         const call: Call = { method: "POST", path: "/v1/sessions", json, headers, auth: false };
         return this.#send(call, null, signal);
       },
@@ -161,6 +169,11 @@ export class StillMotionClient {
     }
   }
 }
+
+/** Whatever a token provider throws surfaces as an `ApiProblem`, like every other failure. */
+const rethrow = (signal: AbortSignal) => (error: unknown) => {
+  throw toProblem(error, signal);
+};
 
 function idempotency(key: string | undefined): Record<string, string> | undefined {
   return key ? { "idempotency-key": key } : undefined;

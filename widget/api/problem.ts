@@ -114,7 +114,9 @@ function kindOf(status: number, code: string | null): ProblemKind {
   if (status === 400 && code === "policy_violation") return "policy";
   if (status === 402 || code === "budget_exceeded") return "budget";
   if (status === 404) return "not_found";
-  if (status === 429) return "rate_limit";
+  // The same submit is still running on the worker (a retry after a dropped connection):
+  // waiting briefly and resending the same Idempotency-Key returns its job.
+  if (status === 429 || code === "idempotency_request_in_progress") return "rate_limit";
   if (status === 502 || status === 503 || status === 504) return "provider";
   return status >= 400 && status < 500 ? "input" : "server";
 }

@@ -41,17 +41,22 @@ export interface Connection extends Services {
   store: Store | null | undefined;
 }
 
-/** `previous` while endpoint, site key and storage are unchanged, else a new client and memory. */
+/**
+ * `previous` while endpoint, site key, storage and bot check are unchanged, else a new client
+ * and memory. `turnstile` is the token provider of a site that requires Turnstile.
+ */
 export function connect(
   previous: Connection | null,
   endpoint: string,
   siteKey: string,
   store: Store | null | undefined,
+  turnstile?: { siteKey: string; token: (signal: AbortSignal) => Promise<string> },
 ): Connection {
-  const key = `${endpoint}#${siteKey}`;
+  const key = `${endpoint}#${siteKey}#${turnstile?.siteKey ?? ""}`;
   if (previous?.key === key && previous.store === store) return previous;
   const storage = store === undefined ? defaultStorage() : store;
-  const client = new StillMotionClient({ endpoint, siteKey, storage });
+  const turnstileToken = turnstile?.token;
+  const client = new StillMotionClient({ endpoint, siteKey, storage, turnstileToken });
   const memory = new JobMemory(storage, JobMemory.keyFor(endpoint, siteKey));
   return { key, store, client, memory };
 }

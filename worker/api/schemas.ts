@@ -122,6 +122,19 @@ export const CreateVideoJson = CreateVideoFields.extend({
     .optional(),
 }).openapi("CreateVideoJson");
 
+/** Documented here; its rules are checked by worker/ledger/idempotency.ts. */
+export const IdempotencyHeader = z.object({
+  "idempotency-key": z
+    .string()
+    .optional()
+    .openapi({
+      param: { name: "idempotency-key", in: "header" },
+      description:
+        "1–255 visible ASCII characters, e.g. a UUID. For 24 hours, the same key and body from the same caller return the first job without starting another; another body under the key is 409 idempotency_key_reused.",
+      example: "5f0c2a9e-7d1b-4c3e-9a55-2b8f1e6d4c70",
+    }),
+});
+
 export const RemixBody = z
   .object({ prompt: z.string().min(1, "prompt is required: describe the change") })
   .openapi("RemixVideo");
@@ -153,7 +166,14 @@ export const ModelListSchema = z
 export const SessionRequest = z
   .object({
     site_key: z.string().min(1, "site_key is required (your publishable pk_… key)"),
-    turnstile_token: z.string().optional(),
+    turnstile_token: z
+      .string()
+      .max(2048, "turnstile_token is longer than any Turnstile token")
+      .optional()
+      .openapi({
+        description:
+          "A fresh (single-use) Cloudflare Turnstile token; required when the site has `turnstile`.",
+      }),
   })
   .openapi("SessionRequest");
 

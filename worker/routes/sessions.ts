@@ -1,17 +1,27 @@
 /**
  * `POST /v1/sessions`: trades a publishable site key, from one of that site's pages, for a
  * short-lived visitor token. A returning visitor sends its previous token (even expired, within
- * the renewal window) as Bearer and keeps its visitor id — and so its jobs.
+ * the renewal window) as Bearer and keeps its visitor id — and so its jobs. Sessions are braked
+ * per network, and a site may require a Turnstile token, verified before anything is issued.
  */
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { SessionRequest, SessionSchema } from "../api/schemas";
 import { signVisitorToken, verifyVisitorToken } from "../auth/tokens";
-import type { Site } from "../config";
+import {
+  isTestSecret,
+  TurnstileMisconfigured,
+  TurnstileUnavailable,
+  verifyTurnstile,
+  type TurnstileVerdict,
+} from "../auth/turnstile";
+import { ConfigError, type Site } from "../config";
 import type { AppEnv } from "../context";
-import { ApiError, unauthorized } from "../errors";
+import { ApiError, invalidRequest, unauthorized } from "../errors";
 import { newVisitorId } from "../ids";
+import { log } from "../log";
 import { limitBody } from "../middleware/limits";
+import { sessionBrake } from "../middleware/rate-limit";
 import { errorResponses, jsonContent } from "./openapi-helpers";
 
 export function registerSessionRoutes(app: OpenAPIHono<AppEnv>): void {
@@ -20,13 +30,13 @@ export function registerSessionRoutes(app: OpenAPIHono<AppEnv>): void {
       method: "post",
       path: "/v1/sessions",
       summary: "Start (or renew) a visitor session with a publishable site key",
-      middleware: [limitBody(16 * 1024)] as const,
+      middleware: [sessionBrake(), limitBody(16 * 1024)] as const,
       request: {
         body: { required: true, content: { "application/json": { schema: SessionRequest } } },
       },
       responses: {
         200: jsonContent(SessionSchema, "A visitor token"),
-        ...errorResponses(400, 401, 403),
+        ...errorResponses(400, 401, 403, 429, 503),
       },
     }),
     async (c) => {
@@ -38,7 +48,8 @@ export function registerSessionRoutes(app: OpenAPIHono<AppEnv>): void {
           "Unknown site_key. Copy the publishable key (pk_…) from your configuration.",
           "invalid_site_key",
         );
-      checkOrigin(c, site);
+      const origin = checkOrigin(c, site);
+      await checkTurnstile(c, site, origin, body.turnstile_token);
       const nowSeconds = Math.floor(deps.now() / 1000);
       const visitorId = (await returningVisitor(c, site, nowSeconds)) ?? newVisitorId();
       const { token, expiresAt } = await signVisitorToken(
@@ -55,7 +66,7 @@ export function registerSessionRoutes(app: OpenAPIHono<AppEnv>): void {
 }
 
 /** Browsers always send `Origin` on this cross-site POST; its absence means it is not one. */
-function checkOrigin(c: Context<AppEnv>, site: Site): void {
+function checkOrigin(c: Context<AppEnv>, site: Site): string {
   const origin = c.req.header("origin");
   if (!origin || !site.origins.includes(origin)) {
     throw new ApiError(
@@ -66,6 +77,63 @@ function checkOrigin(c: Context<AppEnv>, site: Site): void {
         code: "origin_not_allowed",
       },
     );
+  }
+  return origin;
+}
+
+/** For a site with `turnstile`: a fresh token, solved on this page for our action, or no session. */
+async function checkTurnstile(
+  c: Context<AppEnv>,
+  site: Site,
+  origin: string,
+  token: string | undefined,
+): Promise<void> {
+  const turnstile = site.turnstile;
+  if (!turnstile) return;
+  if (!token) {
+    throw invalidRequest(
+      "This site requires the bot check: send a fresh Turnstile token as turnstile_token.",
+      "turnstile_token",
+      "turnstile_required",
+    );
+  }
+  const { config, deps } = c.var;
+  const secret = config.turnstileSecrets[turnstile.secret_secret]!;
+  let verdict: TurnstileVerdict;
+  try {
+    verdict = await verifyTurnstile(
+      {
+        secret,
+        token,
+        remoteIp: c.req.header("cf-connecting-ip"),
+        hostname: new URL(origin).hostname,
+        action: turnstile.action,
+        lenient: config.environment !== "production" && isTestSecret(secret),
+      },
+      deps.fetch,
+    );
+  } catch (error) {
+    if (error instanceof TurnstileMisconfigured) {
+      throw new ConfigError(`SITES ${site.id}: Cloudflare refused ${turnstile.secret_secret}`);
+    }
+    if (!(error instanceof TurnstileUnavailable)) throw error;
+    log("warn", "turnstile_unavailable", { site: site.id, detail: error.message });
+    throw new ApiError(503, "The bot check is unavailable right now. Try again in a moment.", {
+      type: "server_error",
+      code: "turnstile_unavailable",
+      headers: { "retry-after": "10" },
+    });
+  }
+  if (!verdict.ok) {
+    log("info", "turnstile_failed", {
+      site: site.id,
+      reason: verdict.reason,
+      codes: verdict.errorCodes,
+    });
+    throw new ApiError(403, "The bot check did not pass. Complete it again, then try again.", {
+      param: "turnstile_token",
+      code: "turnstile_failed",
+    });
   }
 }
 

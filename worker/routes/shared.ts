@@ -8,6 +8,7 @@ import type { Route } from "../config";
 import type { AppEnv } from "../context";
 import { invalidRequest, notFound } from "../errors";
 import { isVideoId } from "../ids";
+import { finishSpend } from "../ledger/budget";
 import { createProvider } from "../providers/registry";
 import type { Provider } from "../providers/types";
 import { JobStore, type JobRecord } from "../store/jobs";
@@ -66,6 +67,7 @@ export async function refreshed(c: C, record: JobRecord, force = false): Promise
     now,
     intervalMs: force ? 0 : c.var.config.limits.refreshIntervalMs,
     timeoutMs: c.var.config.limits.jobTimeoutSeconds * 1000,
+    onFinished: (finished) => finishSpend(c.env, finished),
   });
 }
 

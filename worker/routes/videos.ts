@@ -19,6 +19,7 @@ import {
   CreateVideoJson,
   CreateVideoMultipart,
   DeletedVideoSchema,
+  IdempotencyHeader,
   ListQuery,
   RemixBody,
   VideoIdParam,
@@ -26,15 +27,11 @@ import {
   VideoSchema,
 } from "../api/schemas";
 import { toVideo } from "../api/video";
-import type { Route } from "../config";
 import type { AppEnv } from "../context";
-import { ApiError, fromProviderError, invalidRequest } from "../errors";
+import { invalidRequest } from "../errors";
 import { newVideoId } from "../ids";
+import { idempotencyKeyOf, startSpend } from "../ledger/spend";
 import { log } from "../log";
-import { ProviderError } from "../providers/errors";
-import type { CreatedUpstreamJob } from "../providers/types";
-import type { JobRecord } from "../store/jobs";
-import { isTerminal } from "../store/refresh";
 import { errorResponses, jsonContent } from "./openapi-helpers";
 import {
   checkVideoId,
@@ -46,8 +43,10 @@ import {
   view,
   webhookUrl,
 } from "./shared";
+import { startJob } from "./start-job";
 import { limitBody } from "../middleware/limits";
 import { requireAuth } from "../middleware/auth";
+import { createBrakes } from "../middleware/rate-limit";
 
 type C = Context<AppEnv>;
 
@@ -64,6 +63,7 @@ export function registerVideoRoutes(app: OpenAPIHono<AppEnv>): void {
     summary: "Create a video from an image and a prompt",
     security: [{ bearer: [] }],
     request: {
+      headers: IdempotencyHeader,
       body: {
         required: true,
         content: {
@@ -73,11 +73,12 @@ export function registerVideoRoutes(app: OpenAPIHono<AppEnv>): void {
       },
     },
     responses: {
-      200: jsonContent(VideoSchema, "The new job"),
-      ...errorResponses(400, 401, 413, 429, 502, 503, 504),
+      200: jsonContent(VideoSchema, "The new job (or, for a repeated Idempotency-Key, the first)"),
+      ...errorResponses(400, 401, 409, 413, 429, 502, 503, 504),
     },
   });
-  app.post("/v1/videos", limitBody(), createVideo);
+  // Braked after auth (the caller is known) and before the body is read.
+  app.post("/v1/videos", createBrakes(), limitBody(), createVideo);
 
   app.openapi(
     createRoute({
@@ -163,17 +164,22 @@ export function registerVideoRoutes(app: OpenAPIHono<AppEnv>): void {
       path: "/v1/videos/{video_id}/remix",
       summary: "Remix a completed video with a new prompt (a new job)",
       security: [{ bearer: [] }],
-      middleware: [limitBody(64 * 1024)] as const,
+      middleware: [createBrakes(), limitBody(64 * 1024)] as const,
       request: {
         params: VideoIdParam,
+        headers: IdempotencyHeader,
         body: { required: true, content: { "application/json": { schema: RemixBody } } },
       },
       responses: {
-        200: jsonContent(VideoSchema, "The new job"),
-        ...errorResponses(400, 401, 404, 429, 502, 503, 504),
+        200: jsonContent(
+          VideoSchema,
+          "The new job (or, for a repeated Idempotency-Key, the first)",
+        ),
+        ...errorResponses(400, 401, 404, 409, 429, 502, 503, 504),
       },
     }),
     async (c) => {
+      const idempotencyKey = idempotencyKeyOf(c);
       const source = await refreshed(c, await loadOwned(c, c.req.valid("param").video_id));
       const route = routeOf(c, source);
       const provider = providerFor(c, route);
@@ -192,23 +198,32 @@ export function registerVideoRoutes(app: OpenAPIHono<AppEnv>): void {
         );
       }
       const prompt = checkPrompt(route, c.req.valid("json").prompt);
+      const { size, seconds } = source;
       const id = newVideoId();
-      const created = await callProvider(
-        () => provider.remix!(source.upstream_id, { jobId: id, prompt }),
-        "prompt",
-      );
-      const record = newRecord(
+      const spend = await startSpend(c, {
+        videoId: id,
+        route,
+        idempotencyKey,
+        fingerprint: { endpoint: `remix:${source.id}`, model: route.id, prompt, size, seconds },
+      });
+      if ("replay" in spend) return c.json(await toVideo(spend.replay, view(c)), 200);
+      const record = await startJob(
         c,
-        { id, route, prompt, size: source.size, seconds: source.seconds, remixOf: source.id },
-        created,
+        { id, route, prompt, size, seconds, remixOf: source.id },
+        {
+          reservation: spend.reservation,
+          provider,
+          call: () => provider.remix!(source.upstream_id, { jobId: id, prompt }),
+          param: "prompt",
+        },
       );
-      const kind = provider.verifyWebhook ? provider.kind : undefined;
-      return c.json(await toVideo(await persist(c, record, kind), view(c)), 200);
+      return c.json(await toVideo(record, view(c)), 200);
     },
   );
 }
 
 async function createVideo(c: C): Promise<Response> {
+  const idempotencyKey = idempotencyKeyOf(c);
   const { fields, image } = await readCreateInput(c);
   const route = resolveRoute(c.var.config, fields.model);
   const input = readImage(route, image);
@@ -222,106 +237,40 @@ async function createVideo(c: C): Promise<Response> {
   const audio = checkAudio(route, fields.audio);
   const provider = providerFor(c, route);
   const id = newVideoId();
-  const created = await callProvider(
-    () =>
-      provider.create({
-        jobId: id,
-        model: route.upstream_model,
-        prompt,
-        seconds,
-        size,
-        image: input,
-        audio,
-        webhookUrl: provider.verifyWebhook ? webhookUrl(c, route) : undefined,
-      }),
-    "input_reference",
-  );
-  const record = newRecord(c, { id, route, prompt, size, seconds, remixOf: null }, created);
-  log("info", "job_created", {
-    video_id: id,
-    route: route.id,
-    owner: c.var.principal.owner,
-    seconds,
-    size,
+  const spend = await startSpend(c, {
+    videoId: id,
+    route,
+    idempotencyKey,
+    fingerprint: {
+      endpoint: "create",
+      model: route.id,
+      prompt,
+      size,
+      seconds,
+      audio,
+      image: input?.bytes,
+    },
   });
-  const kind = provider.verifyWebhook ? provider.kind : undefined;
-  return c.json(await toVideo(await persist(c, record, kind), view(c)), 200);
-}
-
-/** Runs a provider call that starts a job; its refusals become envelopes naming `param`. */
-async function callProvider(call: () => Promise<CreatedUpstreamJob>, param: string) {
-  try {
-    return await call();
-  } catch (error) {
-    if (!(error instanceof ProviderError)) throw error;
-    log("warn", "provider_refused", { kind: error.kind, detail: error.detail });
-    throw fromProviderError(
-      error,
-      error.kind === "input_rejected" || error.kind === "policy_violation" ? param : null,
-    );
-  }
-}
-
-interface NewJob {
-  id: string;
-  route: Route;
-  prompt: string;
-  size: string;
-  seconds: string;
-  remixOf: string | null;
-}
-
-function newRecord(c: C, job: NewJob, created: CreatedUpstreamJob): JobRecord {
-  const nowMs = c.var.deps.now();
-  const nowSeconds = Math.floor(nowMs / 1000);
-  return {
-    v: 1,
-    id: job.id,
-    owner: c.var.principal.owner,
-    route: job.route.id,
-    upstream_id: created.upstreamId,
-    status: created.status,
-    progress: created.status === "completed" ? 100 : Math.min(99, created.progress),
-    error: created.error,
-    prompt: job.prompt,
-    size: job.size,
-    seconds: job.seconds,
-    remixed_from_video_id: job.remixOf,
-    created_at: nowSeconds,
-    completed_at: isTerminal(created) ? nowSeconds : null,
-    upstream_expires_at: created.expiresAt,
-    record_expires_at: nowSeconds + c.var.config.limits.jobTtlSeconds,
-    checked_at: nowMs,
-  };
-}
-
-/**
- * Stores a job the provider has accepted. The provider may already be spending money, so a
- * failed KV write is retried before giving up — and then logged with everything needed to
- * reconcile by hand (never the key).
- */
-async function persist(c: C, record: JobRecord, upstreamKind?: string): Promise<JobRecord> {
-  const store = jobStore(c);
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await store.put(record, { upstreamKind });
-      return record;
-    } catch (error) {
-      if (attempt >= 3) {
-        log("error", "job_not_stored", {
-          video_id: record.id,
-          route: record.route,
-          owner: record.owner,
-          upstream_id: record.upstream_id,
-          error: String(error),
-        });
-        throw new ApiError(
-          503,
-          "The video was started but could not be recorded. Try again in a moment.",
-          { code: "storage_unavailable" },
-        );
-      }
-      await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
-    }
-  }
+  if ("replay" in spend) return c.json(await toVideo(spend.replay, view(c)), 200);
+  const record = await startJob(
+    c,
+    { id, route, prompt, size, seconds, remixOf: null },
+    {
+      reservation: spend.reservation,
+      provider,
+      call: () =>
+        provider.create({
+          jobId: id,
+          model: route.upstream_model,
+          prompt,
+          seconds,
+          size,
+          image: input,
+          audio,
+          webhookUrl: provider.verifyWebhook ? webhookUrl(c, route) : undefined,
+        }),
+      param: "input_reference",
+    },
+  );
+  return c.json(await toVideo(record, view(c)), 200);
 }

@@ -35,6 +35,8 @@ export const jobRecord = z.object({
   record_expires_at: z.number(),
   /** Last time the provider was asked (ms). Stored only together with a real change. */
   checked_at: z.number(),
+  /** The spend ledger's reservation for this job; absent on records made before the ledger. */
+  reservation_id: z.string().optional(),
 });
 export type JobRecord = z.infer<typeof jobRecord>;
 

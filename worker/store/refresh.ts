@@ -7,6 +7,7 @@
  *   10 % progress bucket — never once per poll. Between writes, the freshest state is kept in
  *   this isolate's memory, so polls still see smooth progress.
  * - A provider failure never loses the job: the last known state is served and logged.
+ * - The refresh that sees a job finish reports it (`onFinished`), so its spend is settled.
  */
 import { log } from "../log";
 import type { Provider, UpstreamState } from "../providers/types";
@@ -21,6 +22,8 @@ export interface RefreshOptions {
   intervalMs: number;
   /** A job unfinished this long after creation is failed with `timeout` (providers do hang). */
   timeoutMs: number;
+  /** Called once this refresh sees the job finish (settles or refunds its spend); never throws. */
+  onFinished?: (record: JobRecord) => Promise<void>;
 }
 
 export class JobRefresher {
@@ -74,6 +77,7 @@ export class JobRefresher {
       }
     }
     this.remember(next);
+    if (isTerminal(next)) await options.onFinished?.(next);
     return next;
   }
 

@@ -121,6 +121,8 @@ export class FakeStillMotionApi {
   readonly #polls = new Map<string, number>();
   readonly #doomed = new Map<string, { code: string; message: string }>();
   readonly #idempotent = new Map<string, string>();
+  /** Set when the site requires Turnstile: the tokens already spent (they are single-use). */
+  readonly #turnstile: Set<string> | null;
   readonly #media = new Map<URL, Promise<Blob>>();
   #rules: Rule[] = [];
 
@@ -132,6 +134,8 @@ export class FakeStillMotionApi {
       models?: ModelRoute[];
       pollsToComplete?: number;
       latencyMs?: number;
+      /** Require `turnstile_token` on sessions, like a SITES entry with `turnstile`. */
+      turnstile?: boolean;
     } = {},
   ) {
     this.endpoint = (options.endpoint ?? "https://api.fake-stillmotion.test").replace(/\/+$/, "");
@@ -139,6 +143,7 @@ export class FakeStillMotionApi {
     this.#models = options.models ?? [SIM_ROUTE];
     this.#pollsToComplete = options.pollsToComplete ?? 3;
     this.#latencyMs = options.latencyMs ?? 0;
+    this.#turnstile = options.turnstile ? new Set() : null;
     this.#realFetch = globalThis.fetch.bind(globalThis);
     this.fetch = (input, init) => this.#fetch(input, init);
   }
@@ -267,7 +272,7 @@ export class FakeStillMotionApi {
   }
 
   #session(request: Request, json: unknown): Response {
-    const body = (json ?? {}) as { site_key?: unknown };
+    const body = (json ?? {}) as { site_key?: unknown; turnstile_token?: unknown };
     if (body.site_key !== this.siteKey) {
       throw new Refusal(
         401,
@@ -275,6 +280,7 @@ export class FakeStillMotionApi {
         "invalid_site_key",
       );
     }
+    if (this.#turnstile) this.#checkTurnstile(body.turnstile_token);
     // A previous token of ours, even expired, keeps the visitor (worker/routes/sessions.ts).
     const previous = this.#tokens.get(bearer(request) ?? "");
     const visitorId = previous?.visitorId ?? newId("vis_");
@@ -282,6 +288,19 @@ export class FakeStillMotionApi {
     const expiresAt = nowSeconds() + SESSION_TTL_SECONDS;
     this.#tokens.set(token, { visitorId, expiresAt });
     return ok({ token, expires_at: expiresAt, visitor_id: visitorId });
+  }
+
+  /** As the worker's siteverify check, minus Cloudflare: present, and never seen before. */
+  #checkTurnstile(token: unknown): void {
+    if (typeof token !== "string" || !token) {
+      const message = "This site requires the bot check: send a fresh Turnstile token.";
+      throw new Refusal(400, message, "turnstile_required", "turnstile_token");
+    }
+    if (this.#turnstile!.has(token)) {
+      const message = "The bot check did not pass. Complete it again, then try again.";
+      throw new Refusal(403, message, "turnstile_failed", "turnstile_token");
+    }
+    this.#turnstile!.add(token);
   }
 
   /** The caller's visitor id, or the worker's 401. */

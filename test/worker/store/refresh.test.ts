@@ -157,4 +157,27 @@ describe("JobRefresher", () => {
     expect(provider.calls).toBe(0);
     expect(await store.get(job.id)).toMatchObject({ status: "failed" });
   });
+
+  it("reports a job's finish once, to the refresh that saw it (settling its spend)", async () => {
+    let now = 1_800_000_000_000;
+    const finished: JobRecord[] = [];
+    const provider = scriptedProvider([state("in_progress", 50), state("completed", 100)]);
+    const refresher = new JobRefresher();
+    const options = {
+      store: new JobStore(env.JOBS),
+      provider,
+      now: () => now,
+      intervalMs: 2000,
+      timeoutMs: 600_000,
+      onFinished: async (r: JobRecord) => void finished.push(r),
+    };
+    let job = record(now);
+    for (let i = 0; i < 4; i++) {
+      now += 5000;
+      job = await refresher.refresh(job, options);
+    }
+    expect(job.status).toBe("completed");
+    expect(finished).toHaveLength(1);
+    expect(finished[0]).toMatchObject({ id: job.id, status: "completed" });
+  });
 });

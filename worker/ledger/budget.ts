@@ -1,0 +1,113 @@
+/**
+ * The worker's side of the spend ledger: who a caller counts against, what a job costs, the
+ * message a refused create gets, and whether a finished job is settled or refunded.
+ */
+import type { Route, SpendConfig } from "../config";
+import type { Principal } from "../context";
+import type { WorkerEnv } from "../env";
+import { ApiError } from "../errors";
+import { log } from "../log";
+import type { FailureCode } from "../providers/types";
+import type { JobRecord } from "../store/jobs";
+import type { BudgetRefusal, ReserveInput } from "./schema";
+
+/** The one ledger of the deployment: a single instance, so every cap is exact. */
+export function ledgerFor(env: WorkerEnv) {
+  return env.LEDGER.get(env.LEDGER.idFromName("global"));
+}
+
+/** Route price × seconds, in integer micro-USD (prices have at most 6 decimals that matter). */
+export function priceMicroUsd(route: Route, seconds: string): number {
+  return Math.round(route.price_per_second_usd * 1_000_000) * Number(seconds);
+}
+
+/** A visitor counts against its site and itself; a server key against its own name. */
+export function scopesFor(principal: Principal): ReserveInput["scopes"] {
+  return principal.kind === "visitor"
+    ? { site: principal.siteId, visitor: principal.owner }
+    : { serverKey: principal.name };
+}
+
+export function capsFor(spend: SpendConfig): ReserveInput["caps"] {
+  return { killSwitch: spend.killSwitch, ...spend.caps };
+}
+
+/** Failures that providers do not bill: the model refused or never started. */
+const NOT_BILLED: ReadonlySet<FailureCode> = new Set([
+  "policy_violation",
+  "input_rejected",
+  "cancelled",
+]);
+
+/**
+ * Settles or refunds a finished job's reservation (docs/decisions/0010-spend-ledger.md). Safe to
+ * call more than once: only a reservation still open changes. Never fails the request: a lost
+ * call leaves the money reserved, which errs on the side of spending less.
+ */
+export async function finishSpend(env: WorkerEnv, record: JobRecord): Promise<void> {
+  const id = record.reservation_id;
+  if (!id || (record.status !== "completed" && record.status !== "failed")) return;
+  const refund = record.status === "failed" && record.error && NOT_BILLED.has(record.error.code);
+  try {
+    const ledger = ledgerFor(env);
+    await (refund ? ledger.refund(id) : ledger.settle(id));
+  } catch (error) {
+    log("error", "ledger_finish_failed", { video_id: record.id, refund, error: String(error) });
+  }
+}
+
+const WHOSE: Record<BudgetRefusal["scope"], string> = {
+  kill_switch: "the operator's",
+  global: "this service's",
+  site: "this site's",
+  serverKey: "this API key's",
+  visitor: "your",
+};
+
+/** 429 `budget_exceeded`, naming the cap and when it resets (UTC midnight). */
+export function budgetError(refusal: BudgetRefusal, amountMicroUsd: number, nowMs: number) {
+  const headers = { "x-should-retry": "false" }; // the OpenAI SDK would otherwise retry a 429
+  if (refusal.scope === "kill_switch" || refusal.resetsAt === null) {
+    return new ApiError(
+      429,
+      "New paid videos are paused by the operator of this service. Try again later.",
+      { code: "budget_exceeded", headers: { ...headers, "retry-after": "3600" } },
+    );
+  }
+  const seconds = Math.max(1, Math.ceil((refusal.resetsAt - nowMs) / 1000));
+  const when = `It resets at ${new Date(refusal.resetsAt).toISOString().replace(".000Z", "Z")} (${inTime(seconds)}).`;
+  let message: string;
+  if (refusal.limit === "count") {
+    message = `You have reached your daily limit of ${refusal.cap} videos. ${when}`;
+  } else if (refusal.cap === 0) {
+    message = `Paid videos are switched off: ${WHOSE[refusal.scope]} daily spending limit is 0.`;
+  } else if (amountMicroUsd > refusal.cap) {
+    message = `This video costs more than ${WHOSE[refusal.scope]} daily spending limit allows. Choose a shorter duration or another model.`;
+  } else {
+    const whose = WHOSE[refusal.scope];
+    message = `${whose[0]!.toUpperCase()}${whose.slice(1)} daily spending limit for videos has been reached. ${when}`;
+  }
+  return new ApiError(429, message, {
+    code: "budget_exceeded",
+    headers: { ...headers, "retry-after": String(seconds) },
+  });
+}
+
+function inTime(seconds: number): string {
+  if (seconds < 3600) {
+    const minutes = Math.ceil(seconds / 60);
+    return `in ${minutes} minute${minutes === 1 ? "" : "s"}`;
+  }
+  const hours = Math.round(seconds / 3600);
+  return `in ${hours} hour${hours === 1 ? "" : "s"}`;
+}
+
+/** Fail closed: without the ledger nothing paid may start. */
+export function ledgerUnavailable(error: unknown): ApiError {
+  log("error", "ledger_unavailable", { error: String(error) });
+  return new ApiError(503, "Video creation is briefly unavailable. Try again in a moment.", {
+    type: "server_error",
+    code: "ledger_unavailable",
+    headers: { "retry-after": "5" },
+  });
+}

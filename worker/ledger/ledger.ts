@@ -1,0 +1,241 @@
+/**
+ * The spend ledger: one SQLite-backed Durable Object for the whole deployment
+ * (docs/decisions/0010-spend-ledger.md). A Durable Object runs one call at a time and every
+ * method here is a single synchronous transaction, so two creates racing at a cap are decided one
+ * after the other and the cap is never overshot — which KV (eventually consistent, no atomic
+ * increment) cannot promise.
+ *
+ *   usage(day, scope)      → micro-USD and videos reserved or settled that UTC day
+ *   reservations(id)       → one per paid-or-free create: amount, scopes, state, video id
+ *   idempotency(owner,key) → the request hash and the job it made, kept 24 h
+ */
+import { DurableObject } from "cloudflare:workers";
+import { z } from "zod";
+import { firstRefusal, type Used } from "./caps";
+import { migrate, usageKeys, utcDay } from "./sql";
+import {
+  nowInput,
+  reservationId,
+  reserveInput,
+  videoIdInput,
+  type ReserveInput,
+  type ReserveResult,
+  type UsageRow,
+} from "./schema";
+
+const HOUR_MS = 3_600_000;
+/** How long an Idempotency-Key is remembered. */
+export const IDEMPOTENCY_TTL_MS = 24 * HOUR_MS;
+/**
+ * A key whose create never reported back (the worker was cut off mid-request) is freed after
+ * this: longer than any provider create may take (timeouts ≤ 300 s per call).
+ */
+export const PENDING_LEASE_MS = 10 * 60_000;
+/** Reservations and usage rows are kept this long, for late settles and for the operator. */
+const KEEP_MS = 35 * 24 * HOUR_MS;
+
+type Idem = {
+  body_hash: string;
+  reservation_id: string;
+  video_id: string | null;
+  created_at: number;
+};
+type Reservation = { day: string; scopes: string; amount: number; state: string };
+
+export class SpendLedger extends DurableObject<Env> {
+  private readonly sql: SqlStorage;
+  private prunedAt = 0;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    migrate(this.sql);
+  }
+
+  /** Checks the caps and the Idempotency-Key, then reserves `amountMicroUsd`: all or nothing. */
+  reserve(input: ReserveInput): ReserveResult {
+    const request = reserveInput.parse(input);
+    return this.ctx.storage.transactionSync(() => this.reserveNow(request));
+  }
+
+  /** Records the job a reservation paid for; a replay of its Idempotency-Key now returns it. */
+  attach(id: string, videoId: string): boolean {
+    reservationId.parse(id);
+    videoIdInput.parse(videoId);
+    return this.ctx.storage.transactionSync(() => {
+      const changed = this.sql.exec(
+        "UPDATE reservations SET video_id = ? WHERE id = ?",
+        videoId,
+        id,
+      ).rowsWritten;
+      this.sql.exec("UPDATE idempotency SET video_id = ? WHERE reservation_id = ?", videoId, id);
+      return changed > 0;
+    });
+  }
+
+  /** The job completed (or failed in a way that may be billed): the money stays spent. */
+  settle(id: string): boolean {
+    reservationId.parse(id);
+    const { rowsWritten } = this.sql.exec(
+      "UPDATE reservations SET state = 'settled' WHERE id = ? AND state = 'reserved'",
+      id,
+    );
+    return rowsWritten > 0;
+  }
+
+  /**
+   * Nothing was billed: gives the money and the video back to every scope of the reservation's
+   * day, and frees its Idempotency-Key when no job was made. A no-op unless still reserved.
+   */
+  refund(id: string): boolean {
+    reservationId.parse(id);
+    return this.ctx.storage.transactionSync(() => {
+      const row = this.one<Reservation>(
+        "SELECT day, scopes, amount, state FROM reservations WHERE id = ?",
+        id,
+      );
+      if (!row || row.state !== "reserved") return false;
+      this.sql.exec("UPDATE reservations SET state = 'refunded' WHERE id = ?", id);
+      for (const scope of z.array(z.string()).parse(JSON.parse(row.scopes))) {
+        this.sql.exec(
+          "UPDATE usage SET micro_usd = micro_usd - ?, count = count - 1 WHERE day = ? AND scope = ?",
+          row.amount,
+          row.day,
+          scope,
+        );
+      }
+      this.release(id);
+      return true;
+    });
+  }
+
+  /**
+   * Frees the Idempotency-Key of a create that made no job we know of, but keeps the money
+   * reserved: used when the provider's answer was lost, so it may still be running (and billing).
+   */
+  release(id: string): boolean {
+    reservationId.parse(id);
+    const { rowsWritten } = this.sql.exec(
+      "DELETE FROM idempotency WHERE reservation_id = ? AND video_id IS NULL",
+      id,
+    );
+    return rowsWritten > 0;
+  }
+
+  /** One reservation as the ledger holds it (for the operator and the tests), or null. */
+  reservation(
+    id: string,
+  ): { state: string; amountMicroUsd: number; videoId: string | null } | null {
+    const row = this.one<{ state: string; amount: number; video_id: string | null }>(
+      "SELECT state, amount, video_id FROM reservations WHERE id = ?",
+      reservationId.parse(id),
+    );
+    return row && { state: row.state, amountMicroUsd: row.amount, videoId: row.video_id };
+  }
+
+  /** The UTC day's usage per scope (`global`, `site:<id>`, `visitor:<owner>`, `key:<name>`). */
+  usage(now: number): UsageRow[] {
+    const day = utcDay(nowInput.parse(now));
+    return this.sql
+      .exec<{ scope: string; micro_usd: number; count: number }>(
+        "SELECT scope, micro_usd, count FROM usage WHERE day = ? ORDER BY scope",
+        day,
+      )
+      .toArray()
+      .map((r) => ({ scope: r.scope, microUsd: r.micro_usd, count: r.count }));
+  }
+
+  private reserveNow(request: z.output<typeof reserveInput>): ReserveResult {
+    const { now, idempotency } = request;
+    this.prune(now);
+    const again = this.one<{ id: string }>(
+      "SELECT id FROM reservations WHERE key = ?",
+      request.key,
+    );
+    if (again) return { ok: true, reservationId: again.id };
+
+    if (idempotency) {
+      const seen = this.idempotent(idempotency.owner, idempotency.key, now);
+      if (seen) {
+        if (seen.body_hash !== idempotency.bodyHash) {
+          return { ok: false, reason: "idempotency_conflict" };
+        }
+        if (seen.video_id === null) return { ok: true, pending: true };
+        return { ok: true, reservationId: seen.reservation_id, replay: { videoId: seen.video_id } };
+      }
+    }
+
+    const day = utcDay(now);
+    const keys = usageKeys(request.scopes);
+    const refusal = firstRefusal(request, keys, (key) => {
+      const used = this.one<Used>(
+        "SELECT micro_usd, count FROM usage WHERE day = ? AND scope = ?",
+        day,
+        key,
+      );
+      return used ?? { micro_usd: 0, count: 0 };
+    });
+    if (refusal) return refusal;
+
+    const id = `rsv_${crypto.randomUUID()}`;
+    this.sql.exec(
+      "INSERT INTO reservations (id, key, day, scopes, amount, state, created_at) VALUES (?, ?, ?, ?, ?, 'reserved', ?)",
+      id,
+      request.key,
+      day,
+      JSON.stringify(keys.map((k) => k.key)),
+      request.amountMicroUsd,
+      now,
+    );
+    for (const { key } of keys) {
+      this.sql.exec(
+        `INSERT INTO usage (day, scope, micro_usd, count) VALUES (?, ?, ?, 1)
+         ON CONFLICT (day, scope) DO UPDATE SET micro_usd = micro_usd + excluded.micro_usd, count = count + 1`,
+        day,
+        key,
+        request.amountMicroUsd,
+      );
+    }
+    if (idempotency) {
+      this.sql.exec(
+        "INSERT OR REPLACE INTO idempotency (owner, key, body_hash, reservation_id, video_id, created_at) VALUES (?, ?, ?, ?, NULL, ?)",
+        idempotency.owner,
+        idempotency.key,
+        idempotency.bodyHash,
+        id,
+        now,
+      );
+    }
+    return { ok: true, reservationId: id };
+  }
+
+  /** The remembered use of a key, or null when it is new, expired or its create was cut off. */
+  private idempotent(owner: string, key: string, now: number): Idem | null {
+    const row = this.one<Idem>(
+      "SELECT body_hash, reservation_id, video_id, created_at FROM idempotency WHERE owner = ? AND key = ?",
+      owner,
+      key,
+    );
+    if (!row) return null;
+    const age = now - row.created_at;
+    if (age < IDEMPOTENCY_TTL_MS && (row.video_id !== null || age < PENDING_LEASE_MS)) return row;
+    this.sql.exec("DELETE FROM idempotency WHERE owner = ? AND key = ?", owner, key);
+    return null;
+  }
+
+  /** Drops expired keys and old rows, at most once an hour (cheap: all by indexed time). */
+  private prune(now: number): void {
+    if (now - this.prunedAt < HOUR_MS) return;
+    this.prunedAt = now;
+    this.sql.exec("DELETE FROM idempotency WHERE created_at < ?", now - IDEMPOTENCY_TTL_MS);
+    this.sql.exec("DELETE FROM reservations WHERE created_at < ?", now - KEEP_MS);
+    this.sql.exec("DELETE FROM usage WHERE day < ?", utcDay(now - KEEP_MS));
+  }
+
+  private one<T extends Record<string, SqlStorageValue>>(
+    query: string,
+    ...bindings: unknown[]
+  ): T | null {
+    return this.sql.exec<T>(query, ...bindings).toArray()[0] ?? null;
+  }
+}

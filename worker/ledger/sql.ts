@@ -1,0 +1,66 @@
+/**
+ * The ledger's tables and the small pure helpers around them (UTC days, usage keys). Tables are
+ * created on first use; a change of shape gets a new table or column here, never a rewrite.
+ */
+import type { ReserveInput, Scope } from "./schema";
+
+export function migrate(sql: SqlStorage): void {
+  sql.exec(`
+    CREATE TABLE IF NOT EXISTS usage (
+      day TEXT NOT NULL,
+      scope TEXT NOT NULL,
+      micro_usd INTEGER NOT NULL,
+      count INTEGER NOT NULL,
+      PRIMARY KEY (day, scope)
+    ) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS reservations (
+      id TEXT PRIMARY KEY,
+      key TEXT NOT NULL UNIQUE,
+      day TEXT NOT NULL,
+      scopes TEXT NOT NULL,
+      amount INTEGER NOT NULL,
+      state TEXT NOT NULL CHECK (state IN ('reserved', 'settled', 'refunded')),
+      video_id TEXT,
+      created_at INTEGER NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS reservations_created_at ON reservations (created_at);
+    CREATE TABLE IF NOT EXISTS idempotency (
+      owner TEXT NOT NULL,
+      key TEXT NOT NULL,
+      body_hash TEXT NOT NULL,
+      reservation_id TEXT NOT NULL,
+      video_id TEXT,
+      created_at INTEGER NOT NULL,
+      PRIMARY KEY (owner, key)
+    );
+    CREATE INDEX IF NOT EXISTS idempotency_reservation ON idempotency (reservation_id);
+    CREATE INDEX IF NOT EXISTS idempotency_created_at ON idempotency (created_at);
+  `);
+}
+
+/** A scope a reservation counts against, and its row key in `usage`. */
+export interface UsageKey {
+  scope: Scope;
+  key: string;
+}
+
+/** The deployment-wide row plus one per scope the caller belongs to. */
+export function usageKeys(scopes: ReserveInput["scopes"]): UsageKey[] {
+  const keys: UsageKey[] = [{ scope: "global", key: "global" }];
+  if (scopes.site !== undefined) keys.push({ scope: "site", key: `site:${scopes.site}` });
+  if (scopes.serverKey !== undefined) {
+    keys.push({ scope: "serverKey", key: `key:${scopes.serverKey}` });
+  }
+  if (scopes.visitor !== undefined)
+    keys.push({ scope: "visitor", key: `visitor:${scopes.visitor}` });
+  return keys;
+}
+
+/** `YYYY-MM-DD` of the UTC day containing `ms`. */
+export const utcDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
+/** The first UTC midnight after `ms`: when a daily cap resets. */
+export function nextUtcMidnight(ms: number): number {
+  const d = new Date(ms);
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() + 1);
+}

@@ -1,0 +1,138 @@
+/**
+ * Starting a job, shared by create and remix: the provider is called under a spend reservation
+ * that was made first, the job is stored as soon as the provider has accepted it (retrying the
+ * write, docs/decisions/0006), and the reservation then learns which job it paid for.
+ */
+import type { Context } from "hono";
+import type { Route } from "../config";
+import type { AppEnv } from "../context";
+import { ApiError, fromProviderError } from "../errors";
+import type { Reservation } from "../ledger/spend";
+import { log } from "../log";
+import { ProviderError } from "../providers/errors";
+import type { CreatedUpstreamJob, Provider } from "../providers/types";
+import type { JobRecord } from "../store/jobs";
+import { isTerminal } from "../store/refresh";
+import { jobStore } from "./shared";
+
+type C = Context<AppEnv>;
+
+export interface NewJob {
+  id: string;
+  route: Route;
+  prompt: string;
+  size: string;
+  seconds: string;
+  remixOf: string | null;
+}
+
+export interface StartOptions {
+  reservation: Reservation;
+  provider: Provider;
+  /** The provider call that starts the job. */
+  call: () => Promise<CreatedUpstreamJob>;
+  /** The field a refusal of the input names (`input_reference` for create, `prompt` for remix). */
+  param: string;
+}
+
+/** Starts the job upstream and stores it; whatever fails on the way settles the reservation. */
+export async function startJob(c: C, job: NewJob, options: StartOptions): Promise<JobRecord> {
+  const { reservation, provider } = options;
+  let created: CreatedUpstreamJob;
+  try {
+    created = await options.call();
+  } catch (error) {
+    await reservation.failed(error);
+    throw refusal(error, options.param);
+  }
+  const record = newRecord(c, job, created, reservation.id);
+  try {
+    await persist(c, record, provider.verifyWebhook ? provider.kind : undefined);
+  } catch (error) {
+    await reservation.lost();
+    throw error;
+  }
+  await reservation.recorded(record);
+  log("info", "job_created", {
+    video_id: record.id,
+    route: record.route,
+    owner: record.owner,
+    seconds: record.seconds,
+    size: record.size,
+    remix: job.remixOf !== null,
+    price_micro_usd: reservation.amountMicroUsd,
+  });
+  return record;
+}
+
+/** A provider's refusal to start a job becomes an envelope naming `param`; anything else as is. */
+function refusal(error: unknown, param: string): unknown {
+  if (!(error instanceof ProviderError)) return error;
+  log("warn", "provider_refused", { kind: error.kind, detail: error.detail });
+  return fromProviderError(
+    error,
+    error.kind === "input_rejected" || error.kind === "policy_violation" ? param : null,
+  );
+}
+
+function newRecord(
+  c: C,
+  job: NewJob,
+  created: CreatedUpstreamJob,
+  reservationId: string,
+): JobRecord {
+  const nowMs = c.var.deps.now();
+  const nowSeconds = Math.floor(nowMs / 1000);
+  return {
+    v: 1,
+    id: job.id,
+    owner: c.var.principal.owner,
+    route: job.route.id,
+    upstream_id: created.upstreamId,
+    status: created.status,
+    progress: created.status === "completed" ? 100 : Math.min(99, created.progress),
+    error: created.error,
+    prompt: job.prompt,
+    size: job.size,
+    seconds: job.seconds,
+    remixed_from_video_id: job.remixOf,
+    created_at: nowSeconds,
+    completed_at: isTerminal(created) ? nowSeconds : null,
+    upstream_expires_at: created.expiresAt,
+    record_expires_at: nowSeconds + c.var.config.limits.jobTtlSeconds,
+    checked_at: nowMs,
+    reservation_id: reservationId,
+  };
+}
+
+/**
+ * Stores a job the provider has accepted. The provider may already be spending money, so a
+ * failed KV write is retried before giving up — and then logged with everything needed to
+ * reconcile by hand (never the key).
+ */
+async function persist(c: C, record: JobRecord, upstreamKind?: string): Promise<void> {
+  const store = jobStore(c);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await store.put(record, { upstreamKind });
+      return;
+    } catch (error) {
+      if (attempt >= 3) {
+        log("error", "job_not_stored", {
+          video_id: record.id,
+          route: record.route,
+          owner: record.owner,
+          upstream_id: record.upstream_id,
+          reservation_id: record.reservation_id,
+          error: String(error),
+        });
+        throw new ApiError(
+          503,
+          "The video was started but could not be recorded. Try again in a moment.",
+          { code: "storage_unavailable" },
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+    }
+  }
+}
