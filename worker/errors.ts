@@ -8,6 +8,7 @@
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { ProviderError } from "./providers/errors";
+import { HTTPException } from "hono/http-exception";
 import { ConfigError } from "./config";
 import { log } from "./log";
 
@@ -120,6 +121,7 @@ export function envelope(error: ApiError) {
 export function onError(err: Error, c: Context): Response {
   let error: ApiError;
   if (err instanceof ApiError) error = err;
+  else if (err instanceof HTTPException && err.status < 500) error = fromHttpException(err);
   else if (err instanceof ConfigError) {
     log("error", "config_error", { request_id: requestId(c), error: err.message });
     error = new ApiError(
@@ -145,4 +147,23 @@ export function onError(err: Error, c: Context): Response {
 
 function requestId(c: Context): string | undefined {
   return c.get("requestId" as never);
+}
+
+/**
+ * Hono's own refusals (the OpenAPI validators throw 400 for unparseable JSON and 415 for a body
+ * of another type) in our envelope and words, instead of a generic 500.
+ */
+function fromHttpException(err: HTTPException): ApiError {
+  if (err.status === 415) {
+    return invalidRequest(
+      "Send this request as application/json.",
+      null,
+      "unsupported_content_type",
+    );
+  }
+  return invalidRequest(
+    "The request body could not be parsed. Send valid JSON and try again.",
+    null,
+    "malformed_body",
+  );
 }

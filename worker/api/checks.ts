@@ -12,7 +12,7 @@ export function resolveRoute(config: Config, model: string | undefined): Route {
   if (!route) {
     const allowed = config.routes.map((r) => r.id).join(", ");
     throw invalidRequest(
-      `Unknown model "${model}". Available models: ${allowed}.`,
+      `Unknown model "${quoted(model ?? "")}". Available models: ${allowed}.`,
       "model",
       "unknown_model",
     );
@@ -24,7 +24,7 @@ export function checkOptions(route: Route, size: string | undefined, seconds: st
   const chosenSize = size ?? route.default_size;
   if (!route.sizes.includes(chosenSize)) {
     throw invalidRequest(
-      `size "${chosenSize}" is not offered by ${route.id}. Allowed sizes: ${route.sizes.join(", ")}.`,
+      `size "${quoted(chosenSize)}" is not offered by ${route.id}. Allowed sizes: ${route.sizes.join(", ")}.`,
       "size",
       "unsupported_size",
     );
@@ -32,7 +32,7 @@ export function checkOptions(route: Route, size: string | undefined, seconds: st
   const chosenSeconds = seconds ?? route.default_seconds;
   if (!route.seconds.includes(chosenSeconds)) {
     throw invalidRequest(
-      `seconds "${chosenSeconds}" is not offered by ${route.id}. Allowed: ${route.seconds.join(", ")}.`,
+      `seconds "${quoted(chosenSeconds)}" is not offered by ${route.id}. Allowed: ${route.seconds.join(", ")}.`,
       "seconds",
       "unsupported_seconds",
     );
@@ -41,7 +41,7 @@ export function checkOptions(route: Route, size: string | undefined, seconds: st
 }
 
 export function checkPrompt(route: Route, prompt: string, param = "prompt"): string {
-  const trimmed = prompt.trim();
+  const trimmed = cleanText(prompt).trim();
   if (trimmed.length === 0)
     throw invalidRequest("prompt is empty: describe what should happen in the video.", param);
   if (trimmed.length > route.prompt_max_chars) {
@@ -116,4 +116,22 @@ export function checkAudio(route: Route, audio: boolean | undefined): boolean | 
     );
   }
   return route.audio ? audio : undefined;
+}
+
+/**
+ * Characters that hide or reorder text (C0/C1 controls other than tab and newline, bidi
+ * overrides and isolates, directional marks): stripped from prompts before they are stored or
+ * sent, so a prompt reads the same in a log, a dashboard and the provider's console.
+ */
+const INVISIBLE =
+  /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+export function cleanText(text: string): string {
+  return text.replace(INVISIBLE, "");
+}
+
+/** A caller's value inside an error message: cleaned and cut short, never echoed whole. */
+function quoted(value: string): string {
+  const clean = cleanText(value);
+  return clean.length > 40 ? `${clean.slice(0, 40)}…` : clean;
 }

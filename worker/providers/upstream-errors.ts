@@ -137,6 +137,8 @@ export function sanitizeUpstreamText(text: string, redact: readonly string[] = [
     .replace(/[\u0000-\u001f\u007f]+/g, " ")
     .replace(/\s+/g, " ")
     .trim();
+  // Last, so the patterns above still see whole tokens: any stretch of a secret left over.
+  for (const secret of redact) out = redactSecret(out, secret);
   return out.length > 200 ? `${out.slice(0, 199)}…` : out;
 }
 
@@ -153,4 +155,19 @@ export function parseRetryAfter(headers: Headers, now: number): number | null {
   if (/^\d+(\.\d+)?$/.test(value)) return Number.parseFloat(value) * 1000;
   const date = Date.parse(value);
   return Number.isNaN(date) ? null : Math.max(0, date - now);
+}
+
+/**
+ * Removes a secret from text, and any 8-character stretch of it too: upstreams like to quote a
+ * key's beginning and end ("sk-abc…xyz1234"), and part of a key is still a leak.
+ */
+function redactSecret(text: string, secret: string): string {
+  if (secret.length < 4) return text;
+  let out = text.split(secret).join("[redacted]");
+  const WINDOW = 8;
+  for (let i = 0; i + WINDOW <= secret.length; i++) {
+    const part = secret.slice(i, i + WINDOW);
+    if (out.includes(part)) out = out.split(part).join("[redacted]");
+  }
+  return out;
 }

@@ -43,7 +43,7 @@ export async function startJob(c: C, job: NewJob, options: StartOptions): Promis
     created = await options.call();
   } catch (error) {
     await reservation.failed(error);
-    throw refusal(error, options.param);
+    throw refusal(error, options.param, job.prompt);
   }
   const record = newRecord(c, job, created, reservation.id);
   try {
@@ -65,10 +65,14 @@ export async function startJob(c: C, job: NewJob, options: StartOptions): Promis
   return record;
 }
 
-/** A provider's refusal to start a job becomes an envelope naming `param`; anything else as is. */
-function refusal(error: unknown, param: string): unknown {
+/**
+ * A provider's refusal to start a job becomes an envelope naming `param`; anything else as is.
+ * The log keeps the provider's detail but not the prompt it may quote (personal data).
+ */
+function refusal(error: unknown, param: string, prompt: string): unknown {
   if (!(error instanceof ProviderError)) return error;
-  log("warn", "provider_refused", { kind: error.kind, detail: error.detail });
+  const detail = prompt ? error.detail?.split(prompt).join("[prompt]") : error.detail;
+  log("warn", "provider_refused", { kind: error.kind, detail });
   return fromProviderError(
     error,
     error.kind === "input_rejected" || error.kind === "policy_violation" ? param : null,
