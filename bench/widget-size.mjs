@@ -53,7 +53,7 @@ const sizes = (bytes) => ({
 
 // Ours: exactly what `npm run build` ships. First render = the entry and its static imports;
 // the rest (photo editing, Chinese strings) loads on demand.
-execFileSync(process.execPath, [`${root}scripts/build-widget.mjs`], { stdio: "ignore" });
+execFileSync("npm", ["run", "build", "--silent"], { cwd: root, stdio: "ignore" });
 const manifest = JSON.parse(readFileSync(`${root}dist/public/widget-manifest.json`, "utf8"));
 // Each file is compressed on its own, as it travels: the sum is what the browser downloads.
 const filesSize = (files) =>

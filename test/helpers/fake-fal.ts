@@ -10,6 +10,7 @@
  * recorded and thrown. Retrying code may swallow the throw, so tests also call `assertClean()`.
  */
 import { patternBytes } from "./fake-openai";
+import { rangeAnswer } from "./fake-range";
 
 export const QUEUE = "https://queue.fal.run";
 export const REST = "https://rest.alpha.fal.ai";
@@ -349,7 +350,7 @@ export class FakeFal {
     if (!/^\/files\/out\d{4}\/output\.mp4$/.test(r.url.pathname)) {
       return new Response("Not Found", { status: 404 });
     }
-    return rangeAnswer(VIDEO_BYTES, r.headers.get("range"));
+    return mediaAnswer(VIDEO_BYTES, r.headers.get("range"));
   }
 
   private completed(job: FakeJob): boolean {
@@ -404,36 +405,13 @@ export function requestError(status: number, detail: string, type: string): Outc
   };
 }
 
-/** Single byte ranges with 206/416 (RFC 9110 §14); plus headers a client must not see. */
-function rangeAnswer(bytes: Uint8Array, range: string | null): Response {
-  const total = bytes.length;
-  const headers: Record<string, string> = {
+/** Media with Range support, and headers a client must not see (test/helpers/fake-range.ts). */
+function mediaAnswer(bytes: Uint8Array, range: string | null): Response {
+  return rangeAnswer(bytes, range, {
     "content-type": "video/mp4",
-    "accept-ranges": "bytes",
     etag: '"fal-output"',
     "x-fal-request-id": "internal",
     "set-cookie": "cdn=1; HttpOnly",
-  };
-  const m = range?.match(/^bytes=(\d*)-(\d*)$/);
-  if (!m || (m[1] === "" && m[2] === "")) {
-    return new Response(bytes, { headers: { ...headers, "content-length": String(total) } });
-  }
-  const start = m[1] === "" ? Math.max(0, total - Number(m[2])) : Number(m[1]);
-  const end = m[1] === "" || m[2] === "" ? total - 1 : Math.min(Number(m[2]), total - 1);
-  if (start >= total || start > end) {
-    return new Response(null, {
-      status: 416,
-      headers: { ...headers, "content-range": `bytes */${total}` },
-    });
-  }
-  const slice = bytes.slice(start, end + 1);
-  return new Response(slice, {
-    status: 206,
-    headers: {
-      ...headers,
-      "content-length": String(slice.length),
-      "content-range": `bytes ${start}-${end}/${total}`,
-    },
   });
 }
 

@@ -8,6 +8,7 @@
  * and thrown. Retrying code may swallow the throw, so tests also call `assertClean()`.
  */
 import type { Variant } from "../../worker/providers/types";
+import { rangeAnswer } from "./fake-range";
 
 export interface FakeAsset {
   bytes: Uint8Array;
@@ -311,7 +312,7 @@ export class FakeOpenAI {
     const asset = this.media[variant as Variant];
     if (!asset)
       return errorResponse(404, `No ${variant} for video '${id}'.`, "invalid_request_error", null);
-    return rangeAnswer(asset, r.headers.get("range"), `"${id}-${variant}"`);
+    return mediaAnswer(asset, r.headers.get("range"), `"${id}-${variant}"`);
   }
 
   private newVideo(
@@ -433,41 +434,15 @@ export function patternBytes(length: number): Uint8Array {
   return Uint8Array.from({ length }, (_, i) => (i * 7 + 3) % 251);
 }
 
-/** Single byte ranges with 206/416 (RFC 9110 §14); plus headers a client must not see. */
-function rangeAnswer(asset: FakeAsset, range: string | null, etag: string): Response {
-  const total = asset.bytes.length;
-  const headers: Record<string, string> = {
+/** Media with Range support, and headers a client must not see (test/helpers/fake-range.ts). */
+function mediaAnswer(asset: FakeAsset, range: string | null, etag: string): Response {
+  return rangeAnswer(asset.bytes, range, {
     "content-type": asset.type,
-    "accept-ranges": "bytes",
     etag,
     "last-modified": "Wed, 01 Oct 2025 12:00:00 GMT",
     "x-request-id": "req_fake123",
     "openai-organization": "org-fake",
     "set-cookie": "__cf_bm=fake; path=/; HttpOnly",
-  };
-  const m = range?.match(/^bytes=(\d*)-(\d*)$/);
-  if (!m || (m[1] === "" && m[2] === "")) {
-    return new Response(asset.bytes, {
-      status: 200,
-      headers: { ...headers, "content-length": String(total) },
-    });
-  }
-  const start = m[1] === "" ? Math.max(0, total - Number(m[2])) : Number(m[1]);
-  const end = m[1] === "" || m[2] === "" ? total - 1 : Math.min(Number(m[2]), total - 1);
-  if (start >= total || start > end) {
-    return new Response(null, {
-      status: 416,
-      headers: { ...headers, "content-range": `bytes */${total}` },
-    });
-  }
-  const slice = asset.bytes.slice(start, end + 1);
-  return new Response(slice, {
-    status: 206,
-    headers: {
-      ...headers,
-      "content-length": String(slice.length),
-      "content-range": `bytes ${start}-${end}/${total}`,
-    },
   });
 }
 

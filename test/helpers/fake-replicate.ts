@@ -11,6 +11,7 @@
  * recorded and thrown. Retrying code may swallow the throw, so tests also call `assertClean()`.
  */
 import { imageInfo, patternBytes } from "./fake-openai";
+import { rangeAnswer } from "./fake-range";
 
 export const API_BASE = "https://api.replicate.com/v1";
 export const DELIVERY_ORIGIN = "https://replicate.delivery";
@@ -335,7 +336,7 @@ export class FakeReplicate {
     }
     const asset = this.files.get(r.url.pathname);
     if (!asset) return new Response("Not Found", { status: 404 });
-    return rangeAnswer(asset, r.headers.get("range"));
+    return mediaAnswer(asset, r.headers.get("range"));
   }
 
   private outputPath(id: string): string {
@@ -406,39 +407,14 @@ export async function sign(secret: string, content: string): Promise<string> {
   return btoa(String.fromCharCode(...mac));
 }
 
-/** Single byte ranges with 206/416 (RFC 9110 §14); plus headers a client must not see. */
-function rangeAnswer(asset: FakeAsset, range: string | null): Response {
-  const total = asset.bytes.length;
-  const headers: Record<string, string> = {
+/** Media with Range support, and headers a client must not see (test/helpers/fake-range.ts). */
+function mediaAnswer(asset: FakeAsset, range: string | null): Response {
+  return rangeAnswer(asset.bytes, range, {
     "content-type": asset.type,
-    "accept-ranges": "bytes",
     etag: '"fake-output"',
     "last-modified": "Wed, 01 Oct 2025 12:00:00 GMT",
     "cf-ray": "8f00fake-SJC",
     "x-goog-generation": "1700000000000000",
     "set-cookie": "__cf_bm=fake; path=/; HttpOnly",
-  };
-  const m = range?.match(/^bytes=(\d*)-(\d*)$/);
-  if (!m || (m[1] === "" && m[2] === "")) {
-    return new Response(asset.bytes, {
-      headers: { ...headers, "content-length": String(total) },
-    });
-  }
-  const start = m[1] === "" ? Math.max(0, total - Number(m[2])) : Number(m[1]);
-  const end = m[1] === "" || m[2] === "" ? total - 1 : Math.min(Number(m[2]), total - 1);
-  if (start >= total || start > end) {
-    return new Response(null, {
-      status: 416,
-      headers: { ...headers, "content-range": `bytes */${total}` },
-    });
-  }
-  const slice = asset.bytes.slice(start, end + 1);
-  return new Response(slice, {
-    status: 206,
-    headers: {
-      ...headers,
-      "content-length": String(slice.length),
-      "content-range": `bytes ${start}-${end}/${total}`,
-    },
   });
 }

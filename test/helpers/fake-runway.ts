@@ -11,6 +11,7 @@
  * call `assertClean()`.
  */
 import { imageInfo, patternBytes } from "./fake-openai";
+import { rangeAnswer } from "./fake-range";
 
 export const RUNWAY_BASE = "https://api.dev.runwayml.com";
 export const RUNWAY_CDN = "dnznrvs05pmza.cloudfront.net";
@@ -284,7 +285,7 @@ export class FakeRunway {
       const xml = "<Error><Code>AccessDenied</Code><Message>Access denied</Message></Error>";
       return new Response(xml, { status: 403, headers: { "content-type": "text/xml" } });
     }
-    return rangeAnswer(this.video, r.headers.get("range"));
+    return mediaAnswer(this.video, r.headers.get("range"));
   }
 
   private violate(r: RecordedRequest, why: string): never {
@@ -300,36 +301,13 @@ function matches(script: ScriptedAnswer, r: RecordedRequest): boolean {
   return script.path ? script.path.test(r.url.pathname) : true;
 }
 
-/** Single byte ranges with 206/416 (RFC 9110 §14), plus headers a client must not see. */
-function rangeAnswer(bytes: Uint8Array, range: string | null): Response {
-  const total = bytes.length;
-  const headers: Record<string, string> = {
+/** Media with Range support, and headers a client must not see (test/helpers/fake-range.ts). */
+function mediaAnswer(bytes: Uint8Array, range: string | null): Response {
+  return rangeAnswer(bytes, range, {
     "content-type": "video/mp4",
-    "accept-ranges": "bytes",
     etag: '"fake-etag"',
     "x-amz-cf-id": "fake-cloudfront-id",
     "x-cache": "Hit from cloudfront",
     "set-cookie": "cdn=1; path=/",
-  };
-  const m = range?.match(/^bytes=(\d*)-(\d*)$/);
-  if (!m || (m[1] === "" && m[2] === "")) {
-    return new Response(bytes, { headers: { ...headers, "content-length": String(total) } });
-  }
-  const start = m[1] === "" ? Math.max(0, total - Number(m[2])) : Number(m[1]);
-  const end = m[1] === "" || m[2] === "" ? total - 1 : Math.min(Number(m[2]), total - 1);
-  if (start >= total || start > end) {
-    return new Response(null, {
-      status: 416,
-      headers: { ...headers, "content-range": `bytes */${total}` },
-    });
-  }
-  const slice = bytes.slice(start, end + 1);
-  return new Response(slice, {
-    status: 206,
-    headers: {
-      ...headers,
-      "content-length": String(slice.length),
-      "content-range": `bytes ${start}-${end}/${total}`,
-    },
   });
 }

@@ -11,6 +11,7 @@
  * call `assertClean()`.
  */
 import { imageInfo, patternBytes } from "./fake-openai";
+import { rangeAnswer } from "./fake-range";
 
 export const API_ORIGIN = "https://generativelanguage.googleapis.com";
 /** Where downloads are redirected when `redirectDownloads` is on (the real target is UNCONFIRMED). */
@@ -330,7 +331,7 @@ export class FakeVeo {
       const location = `${STORAGE_ORIGIN}/v/${fileId}?sig=fake-signature`;
       return new Response(null, { status: 302, headers: { location } });
     }
-    return rangeAnswer(this.video, r.headers.get("range"));
+    return mediaAnswer(this.video, r.headers.get("range"));
   }
 
   private storage(r: RecordedRequest): Response {
@@ -343,7 +344,7 @@ export class FakeVeo {
       scripted.left--;
       return scripted.respond(r);
     }
-    return rangeAnswer(this.video, r.headers.get("range"));
+    return mediaAnswer(this.video, r.headers.get("range"));
   }
 
   private mustGet(name: string): FakeOperation {
@@ -386,36 +387,13 @@ function sameKeys(value: Record<string, unknown>, required: string[]): boolean {
   return keys.length === required.length && required.every((k) => keys.includes(k));
 }
 
-/** Single byte ranges with 206/416 (RFC 9110 §14), plus headers a client must not see. */
-function rangeAnswer(bytes: Uint8Array, range: string | null): Response {
-  const total = bytes.length;
-  const headers: Record<string, string> = {
+/** Media with Range support, and headers a client must not see (test/helpers/fake-range.ts). */
+function mediaAnswer(bytes: Uint8Array, range: string | null): Response {
+  return rangeAnswer(bytes, range, {
     "content-type": "video/mp4",
-    "accept-ranges": "bytes",
     etag: '"fake-veo-file"',
     "x-goog-request-id": "fake-request",
     "x-guploader-uploadid": "fake-upload",
     "set-cookie": "NID=fake; path=/; HttpOnly",
-  };
-  const m = range?.match(/^bytes=(\d*)-(\d*)$/);
-  if (!m || (m[1] === "" && m[2] === "")) {
-    return new Response(bytes, { headers: { ...headers, "content-length": String(total) } });
-  }
-  const start = m[1] === "" ? Math.max(0, total - Number(m[2])) : Number(m[1]);
-  const end = m[1] === "" || m[2] === "" ? total - 1 : Math.min(Number(m[2]), total - 1);
-  if (start >= total || start > end) {
-    return new Response(null, {
-      status: 416,
-      headers: { ...headers, "content-range": `bytes */${total}` },
-    });
-  }
-  const slice = bytes.slice(start, end + 1);
-  return new Response(slice, {
-    status: 206,
-    headers: {
-      ...headers,
-      "content-length": String(slice.length),
-      "content-range": `bytes ${start}-${end}/${total}`,
-    },
   });
 }
