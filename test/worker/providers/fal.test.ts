@@ -1,5 +1,4 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { ProviderError } from "../../../worker/providers/errors";
 import {
   createFalProvider,
   falProviderOptions,
@@ -21,6 +20,7 @@ import {
   type FakeFalOptions,
 } from "../../helpers/fake-fal";
 import { images } from "../../helpers/requests";
+import { expectProviderError } from "../../helpers/provider-error";
 
 const KEY = "5f0c1e2a-FAKEFALKEY-4b1d:9d8c7b6a5f4e3d2c1b0a99887766554433221100";
 const NOW = Date.UTC(2026, 10, 20, 12, 0, 0);
@@ -122,26 +122,8 @@ function input(overrides: Partial<CreateInput> = {}): CreateInput {
   };
 }
 
-/** Awaits a rejection, insists it is a ProviderError, and that it carries no trace of the key. */
-async function providerError(promise: Promise<unknown>): Promise<ProviderError> {
-  const error = await promise.then(
-    () => expect.fail("expected a rejection"),
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ProviderError);
-  const e = error as ProviderError;
-  for (const text of [
-    e.message,
-    e.publicMessage,
-    e.detail ?? "",
-    e.stack ?? "",
-    JSON.stringify(e),
-  ]) {
-    expect(text).not.toContain(KEY);
-    expect(text).not.toContain("FAKEFALKEY");
-  }
-  return e;
-}
+const providerError = (promise: Promise<unknown>) =>
+  expectProviderError(promise, KEY, "FAKEFALKEY");
 
 /** Creates a job and polls it to completion (2 queued, 2 running, then completed). */
 async function completed(s: Setup): Promise<string> {

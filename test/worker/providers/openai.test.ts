@@ -1,5 +1,4 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { ProviderError } from "../../../worker/providers/errors";
 import { fetchWithRetry } from "../../../worker/providers/http";
 import { parseRetryAfter, sanitizeUpstreamText } from "../../../worker/providers/upstream-errors";
 import {
@@ -14,6 +13,7 @@ import {
   patternBytes,
   type FakeOpenAIOptions,
 } from "../../helpers/fake-openai";
+import { expectProviderError } from "../../helpers/provider-error";
 
 const KEY = "sk-test-FAKEKEY-0123456789abcdefghij";
 const BASE = "https://relay.example.test/v1";
@@ -89,26 +89,7 @@ function input(overrides: Partial<CreateInput> = {}): CreateInput {
   };
 }
 
-/** Awaits a rejection, insists it is a ProviderError, and that it carries no trace of the key. */
-async function providerError(promise: Promise<unknown>): Promise<ProviderError> {
-  const error = await promise.then(
-    () => expect.fail("expected a rejection"),
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ProviderError);
-  const e = error as ProviderError;
-  for (const text of [
-    e.message,
-    e.publicMessage,
-    e.detail ?? "",
-    e.stack ?? "",
-    JSON.stringify(e),
-  ]) {
-    expect(text).not.toContain(KEY);
-    expect(text).not.toContain("FAKEKEY");
-  }
-  return e;
-}
+const providerError = (promise: Promise<unknown>) => expectProviderError(promise, KEY, "FAKEKEY");
 
 async function completed(s: Setup): Promise<string> {
   const { upstreamId } = await s.provider.create(input());

@@ -1,5 +1,4 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { ProviderError } from "../../../worker/providers/errors";
 import {
   MAX_INLINE_IMAGE_BYTES,
   createReplicateProvider,
@@ -16,6 +15,7 @@ import {
   publicPrediction,
   type FakeReplicateOptions,
 } from "../../helpers/fake-replicate";
+import { expectProviderError } from "../../helpers/provider-error";
 
 const KEY = "r8_FAKEKEY0123456789abcdefghijKLMNOP";
 const SECRET = `whsec_${btoa("a-very-secret-signing-key-0123456789")}`;
@@ -85,18 +85,7 @@ function input(overrides: Partial<CreateInput> = {}): CreateInput {
   };
 }
 
-/** Awaits a rejection, insists it is a ProviderError, and that it carries no trace of the key. */
-async function providerError(promise: Promise<unknown>): Promise<ProviderError> {
-  const error = await promise.then(
-    () => expect.fail("expected a rejection"),
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ProviderError);
-  const e = error as ProviderError;
-  for (const text of [e.message, e.publicMessage, e.detail ?? "", e.stack ?? "", JSON.stringify(e)])
-    expect(text).not.toContain("FAKEKEY");
-  return e;
-}
+const providerError = (promise: Promise<unknown>) => expectProviderError(promise, "FAKEKEY");
 
 async function completed(s: Setup): Promise<string> {
   const { upstreamId } = await s.provider.create(input());

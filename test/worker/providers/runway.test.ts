@@ -16,6 +16,7 @@ import {
   type FakeRunwayOptions,
   type FakeTaskState,
 } from "../../helpers/fake-runway";
+import { expectProviderError } from "../../helpers/provider-error";
 
 const KEY = `key_FAKEKEY${"9f3a".repeat(16)}`;
 const NOW = Date.UTC(2026, 5, 1, 12, 0, 0);
@@ -74,25 +75,7 @@ function input(overrides: Partial<CreateInput> = {}): CreateInput {
   };
 }
 
-/** Awaits a rejection, insists it is a ProviderError, and that it carries no trace of the key. */
-async function providerError(promise: Promise<unknown>): Promise<ProviderError> {
-  const error = await promise.then(
-    () => expect.fail("expected a rejection"),
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ProviderError);
-  const e = error as ProviderError;
-  for (const text of [
-    e.message,
-    e.publicMessage,
-    e.detail ?? "",
-    e.stack ?? "",
-    JSON.stringify(e),
-  ]) {
-    expect(text).not.toContain("FAKEKEY");
-  }
-  return e;
-}
+const providerError = (promise: Promise<unknown>) => expectProviderError(promise, "FAKEKEY");
 
 async function completed(s: Setup): Promise<string> {
   const { upstreamId } = await s.provider.create(input());

@@ -1,6 +1,5 @@
 import { Webhook } from "standardwebhooks";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { ProviderError } from "../../../worker/providers/errors";
 import {
   createVeoProvider,
   veoProviderOptions,
@@ -15,6 +14,7 @@ import {
   STORAGE_ORIGIN,
   type FakeVeoOptions,
 } from "../../helpers/fake-veo";
+import { expectProviderError } from "../../helpers/provider-error";
 
 const KEY = "AIzaSy-FAKEKEY-veo-0123456789abcdefghij";
 const WHSEC = `whsec_${btoa("veo-webhook-signing-secret-for-tests")}`;
@@ -88,19 +88,7 @@ function input(overrides: Partial<CreateInput> = {}): CreateInput {
   };
 }
 
-/** Awaits a rejection, insists it is a ProviderError and carries no trace of the key. */
-async function providerError(promise: Promise<unknown>): Promise<ProviderError> {
-  const error = await promise.then(
-    () => expect.fail("expected a rejection"),
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ProviderError);
-  const e = error as ProviderError;
-  for (const text of [e.message, e.detail ?? "", e.stack ?? "", JSON.stringify(e)]) {
-    expect(text).not.toContain("FAKEKEY");
-  }
-  return e;
-}
+const providerError = (promise: Promise<unknown>) => expectProviderError(promise, "FAKEKEY");
 
 async function createdOp(s: Setup, overrides: Partial<CreateInput> = {}): Promise<string> {
   return (await s.provider.create(input(overrides))).upstreamId;
