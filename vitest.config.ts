@@ -1,17 +1,13 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { playwright } from "@vitest/browser-playwright";
 import { defineConfig } from "vitest/config";
+import { findChromium } from "./scripts/chromium.mjs";
 
-/** Debian's Chromium (installed by .ci/run); Playwright never downloads a browser here. */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const CHROMIUM_FLAGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-];
+/** CHROMIUM_PATH, a system browser, Playwright's, or the npm-packaged one: never a download. */
+const chromium = await findChromium();
+if (!process.env.VITEST_WORKER_ID) {
+  console.log(`Browser tests use Chromium from ${chromium.source}: ${chromium.executablePath}`);
+}
 
 /**
  * Worker tests run inside workerd (the Workers runtime) with real local KV. Nothing may reach
@@ -50,7 +46,7 @@ export default defineConfig({
             enabled: true,
             headless: true,
             provider: playwright({
-              launchOptions: { executablePath: CHROMIUM, args: CHROMIUM_FLAGS },
+              launchOptions: chromium.launchOptions,
             }),
             instances: [{ browser: "chromium" }],
           },

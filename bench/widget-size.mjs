@@ -4,27 +4,19 @@
  *   1. bytes on the wire for <still-motion> (minified, gzip and brotli, Lit included) next to Lit
  *      alone, FilePond, and Uppy (core + dashboard), all bundled here with the same esbuild settings;
  *   2. bytes uploaded for a 12-megapixel phone-like JPEG after the widget fits it to the output
- *      size, next to uploading the original — measured in Debian's Chromium.
+ *      size, next to uploading the original — measured in Chromium (scripts/chromium.mjs).
  *
  *   npm run bench:size      # results: docs/benchmarks.md
  */
 import { build } from "esbuild";
 import { chromium } from "playwright";
+import { findChromium } from "../scripts/chromium.mjs";
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { brotliCompressSync, constants, gzipSync } from "node:zlib";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const FLAGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-];
 
 /** Bundles a baseline entry with the same esbuild settings as scripts/build-widget.mjs. */
 async function bundle(contents, resolveDir = root) {
@@ -107,7 +99,9 @@ const script = await bundle(`
     return { original: original.byteLength, out };
   };
 `);
-const browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+const found = await findChromium();
+console.log(`\nChromium from ${found.source}: ${found.executablePath}`);
+const browser = await chromium.launch(found.launchOptions);
 try {
   const page = await browser.newPage();
   await page.setContent("<!doctype html><title>bench</title>");

@@ -1,25 +1,18 @@
 /**
- * End to end in a real browser: Debian's Chromium opens the demo page served by `wrangler dev`
+ * End to end in a real browser: Chromium (scripts/chromium.mjs finds one) opens the demo page served by `wrangler dev`
  * (what `npm start` runs), picks a photo, submits, and plays the finished clip — the widget,
  * the bundle and chunks, CORS, sessions, fitting, the API and content streaming all together.
  */
 import { fileURLToPath } from "node:url";
 import { chromium, type Browser } from "playwright";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { findChromium } from "../../scripts/chromium.mjs";
 import { SIM_ROUTE } from "../fixtures/routes";
 import { startDevServer, type DevServer } from "./dev-server";
 
 const PHOTO = fileURLToPath(
   new URL("../fixtures/images/progressive-1280x720.jpg", import.meta.url),
 );
-const FLAGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-];
 
 let server: DevServer;
 let browser: Browser;
@@ -33,10 +26,7 @@ beforeAll(async () => {
     DEMO_SITE_KEY: "pk_e2e_demo_0001",
     REFRESH_INTERVAL_MS: "0",
   }));
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-    args: FLAGS,
-  });
+  browser = await chromium.launch((await findChromium()).launchOptions);
 }, 90_000);
 
 afterAll(async () => {
