@@ -85,7 +85,7 @@ export async function simulate(strategy: Strategy) {
   let clock = start;
   const now = () => clock;
   const kv = memoryKv();
-  const store = new JobStore(kv as unknown as KVNamespace);
+  const store = new JobStore(kv as unknown as KVNamespace, now);
   const provider = simulatedProvider(now, start);
   const refresher = new JobRefresher();
   let stored = job(start);

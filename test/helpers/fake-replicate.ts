@@ -1,6 +1,6 @@
 /**
  * A contract fake of Replicate's HTTP API and its file delivery host, built from
- * /work/shared/upstream/providers.md §3 and the official JS client's tests.
+ * docs/upstream/providers.md §3 and the official JS client's tests.
  *
  * It serves only the documented routes and checks every request as the contract demands: the
  * Bearer token on the API host and never on the delivery host; a JSON create body of exactly
@@ -151,7 +151,7 @@ export class FakeReplicate {
   ): Promise<Request> {
     const body = JSON.stringify(publicPrediction(this.mustGet(id)));
     const msgId = opts.msgId ?? `msg_${id}`;
-    const timestamp = String(opts.timestamp ?? Math.floor(Date.now() / 1000));
+    const timestamp = String(opts.timestamp ?? Math.floor(this.now() / 1000));
     const signature = await sign(opts.secret, `${msgId}.${timestamp}.${body}`);
     return new Request(url, {
       method: "POST",

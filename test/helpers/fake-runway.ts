@@ -1,6 +1,6 @@
 /**
  * A contract fake of Runway's task API and its result CDN, built from
- * /work/shared/upstream/providers.md §4.
+ * docs/upstream/providers.md §4.
  *
  * API calls must carry `Authorization: Bearer <key>` and `X-Runway-Version: 2024-11-06`; create
  * bodies are checked field by field against the model's documented union (ratio, integer
@@ -244,7 +244,7 @@ export class FakeRunway {
 
   private create(r: RecordedRequest): Response {
     const id = `00000000-0000-4000-8000-${String(this.nextId++).padStart(12, "0")}`;
-    const createdAt = new Date(Date.UTC(2026, 5, 1)).toISOString();
+    const createdAt = new Date().toISOString();
     this.tasks.set(id, { id, createdAt, body: r.body!, polls: 0, forced: null });
     return Response.json({ id });
   }

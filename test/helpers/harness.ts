@@ -2,14 +2,20 @@
  * Builds the worker app for a test: the real app and real (isolated) KV, with a fake clock, a
  * test configuration and, when given, a contract fake as the outbound `fetch`. Requests go
  * through `app.fetch` exactly as in production.
+ *
+ * The fake clock starts at the real now (tests move it with `advance`), and nothing the worker
+ * derives from it reaches KV, the ledger or a token check as an absolute time; see
+ * test/worker/clock-skew.test.ts, which runs whole flows with the clock a year off.
  */
 import { env } from "cloudflare:workers";
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { createApp } from "../../worker/app";
 import { JobRefresher } from "../../worker/store/refresh";
 import { SIM_ROUTE } from "../fixtures/routes";
+import { testClock, type TestClock } from "./clock";
 
 export { SIM_ROUTE };
+export { testClock, todayUtcAt, type TestClock } from "./clock";
 
 export const ORIGIN = "https://api.stillmotion.test";
 export const SESSION_SECRET = "test-session-secret-0123456789-abcdefghijklmnop";
@@ -25,10 +31,12 @@ export interface HarnessOptions {
   routes?: unknown[];
   fetch?: typeof fetch;
   vars?: Record<string, string>;
+  /** The worker's clock, shared with contract fakes that sign or stamp times; `testClock()`. */
+  clock?: TestClock;
 }
 
 export function harness(options: HarnessOptions = {}) {
-  const clock = { ms: Date.UTC(2026, 10, 28, 12, 0, 0) };
+  const clock = options.clock ?? testClock();
   const logs: string[] = [];
   const app = createApp({
     fetch: options.fetch ?? ((input) => Promise.reject(new Error(`no fake for ${String(input)}`))),

@@ -14,7 +14,7 @@ function video(id: string, status: Video["status"], progress = 0): Video {
     model: "sim",
     status,
     progress,
-    created_at: 1_700_000_000,
+    created_at: Math.floor(Date.now() / 1000),
     completed_at: null,
     expires_at: null,
     prompt: "waves",

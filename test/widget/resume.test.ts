@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { Video } from "../../widget/api/types";
 import { JobMemory } from "../../widget/resume";
 
-const NOW = Date.UTC(2030, 5, 1);
+const NOW = Math.floor(Date.now() / 1000) * 1000;
 const KEY = JobMemory.keyFor("https://api.example.test", "pk_test");
 const DAY = 86_400;
 

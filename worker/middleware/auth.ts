@@ -9,8 +9,7 @@ import { verifyVisitorToken } from "../auth/tokens";
 import type { Config } from "../config";
 import type { AppEnv, Principal } from "../context";
 import { unauthorized } from "../errors";
-
-const encoder = new TextEncoder();
+import { timingSafeEqualText } from "../timing-safe";
 
 export function requireAuth() {
   return createMiddleware<AppEnv>(async function requireAuth(c, next) {
@@ -50,7 +49,8 @@ export function bearerToken(header: string | undefined): string {
 
 async function principalFor(token: string, config: Config, nowSeconds: number): Promise<Principal> {
   for (const { name, key } of config.serverKeys) {
-    if (await sameSecret(token, key)) return { kind: "server", name, owner: `key:${name}` };
+    if (await timingSafeEqualText(token, key))
+      return { kind: "server", name, owner: `key:${name}` };
   }
   const claims = await verifyVisitorToken(config.sessionSecret, token, nowSeconds);
   if (claims && config.sites.some((s) => s.id === claims.site)) {
@@ -60,13 +60,4 @@ async function principalFor(token: string, config: Config, nowSeconds: number): 
   throw unauthorized(
     "The token is invalid or has expired. Use a valid key or start a new session.",
   );
-}
-
-/** Constant-time comparison of two secrets (hashing first makes the lengths equal). */
-async function sameSecret(a: string, b: string): Promise<boolean> {
-  const [ha, hb] = await Promise.all([
-    crypto.subtle.digest("SHA-256", encoder.encode(a)),
-    crypto.subtle.digest("SHA-256", encoder.encode(b)),
-  ]);
-  return crypto.subtle.timingSafeEqual(ha, hb);
 }

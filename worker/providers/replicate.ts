@@ -1,6 +1,6 @@
 /**
  * The `replicate` adapter: one official Replicate model (e.g. `google/veo-3.1`) per route.
- * Facts: /work/shared/upstream/providers.md §3 (API), §11 (cross-cutting), §12.1 (mapping).
+ * Facts: docs/upstream/providers.md §3 (API), §11 (cross-cutting), §12.1 (mapping).
  *
  * The token lives only in the one auth header built here, sent only to the fixed API base.
  * Prediction URLs are rebuilt from that base and a checked id (never `urls.get` from a payload);
@@ -233,7 +233,7 @@ export function createReplicateProvider(
         const detail = `secret ${options.webhook_secret_secret ?? "for webhooks"} is not a whsec_ value`;
         throw new ProviderError("misconfigured", NOT_CONFIGURED, detail);
       }
-      const delivery = await verifyStandardWebhook(request, secret);
+      const delivery = await verifyStandardWebhook(request, secret, ctx.now());
       const id = webhookPredictionId(delivery.body);
       if (!id) {
         const detail = "verified body has no valid prediction id";

@@ -11,8 +11,12 @@ import { sanitizeUpstreamText } from "./upstream-errors";
 import { OPERATION_NAME } from "./veo-upstream";
 
 /** Verifies a Standard Webhooks delivery, then finds the operation it is about. */
-export async function verifyVeoWebhook(request: Request, secret: string): Promise<WebhookEvent> {
-  const { id, body } = await verifyStandardWebhook(request, secret);
+export async function verifyVeoWebhook(
+  request: Request,
+  secret: string,
+  nowMs: number,
+): Promise<WebhookEvent> {
+  const { id, body } = await verifyStandardWebhook(request, secret, nowMs);
   let payload: unknown;
   try {
     payload = JSON.parse(body);

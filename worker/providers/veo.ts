@@ -1,6 +1,6 @@
 /**
  * The `veo` adapter: Google Veo 3.x through the Gemini API. Facts:
- * /work/shared/upstream/providers.md §1 (and §11, §12.1). Helpers: `veo-request.ts` builds the
+ * docs/upstream/providers.md §1 (and §11, §12.1). Helpers: `veo-request.ts` builds the
  * create body, `veo-upstream.ts` reads operations and errors, `veo-webhooks.ts` verifies
  * static webhooks.
  *
@@ -210,7 +210,7 @@ export function createVeoProvider(options: VeoProviderOptions, ctx: VeoProviderC
   // RS256 JWTs, which this adapter does not verify, so it never asks for them.
   const secret = ctx.webhookSecret;
   if (options.webhook_secret_secret && secret) {
-    provider.verifyWebhook = (request) => verifyVeoWebhook(request, secret);
+    provider.verifyWebhook = (request) => verifyVeoWebhook(request, secret, ctx.now());
   }
   return provider;
 }

@@ -15,7 +15,7 @@ import { JobStore, type JobRecord } from "../store/jobs";
 
 type C = Context<AppEnv>;
 
-export const jobStore = (c: C) => new JobStore(c.env.JOBS);
+export const jobStore = (c: C) => new JobStore(c.env.JOBS, c.var.deps.now);
 
 export function providerFor(c: C, route: Route): Provider {
   const { fetch, now } = c.var.deps;

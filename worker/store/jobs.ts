@@ -6,8 +6,12 @@
  *   v1:upstream:<provider>:<upstream id>       → video id; finds the job a webhook is about
  *   v1:webhook:<provider>:<delivery id>        → "1" for 10 minutes; a replayed delivery is a no-op
  *
- * Both carry the same absolute expiration, so a job and its index entry vanish together. Records
- * are parsed with zod on the way out: a KV value is input like any other.
+ * Every key of a job expires at the record's `record_expires_at`, so a job and its index entries
+ * vanish together. KV is told a *relative* `expirationTtl` (the time left by our clock), never an
+ * absolute `expiration`: KV judges an absolute time by its own clock and refuses one it thinks has
+ * passed, so a deployment (or a test) whose clock and KV's disagree would lose every write. Records
+ * past their expiry by our clock read as gone even before KV drops them. Records are parsed with
+ * zod on the way out: a KV value is input like any other.
  */
 import { z } from "zod";
 import { FAILURE_CODES, VIDEO_STATUSES } from "../providers/types";
@@ -45,6 +49,8 @@ const ownerPrefix = (owner: string) => `${PREFIX}:owner:${owner}:`;
 const upstreamKey = (kind: string, upstreamId: string) =>
   `${PREFIX}:upstream:${kind}:${upstreamId}`;
 const MAX_MS = 9_999_999_999_999;
+/** How long a webhook delivery id is remembered. */
+const REPLAY_WINDOW_SECONDS = 600;
 const ownerKey = (r: JobRecord) =>
   `${ownerPrefix(r.owner)}${String(MAX_MS - r.created_at * 1000).padStart(13, "0")}:${r.id}`;
 
@@ -62,14 +68,32 @@ export interface ListPage {
 /** Most index pages read for one list call (1,000 keys each): bounds the cost of `asc`/`after`. */
 const MAX_INDEX_PAGES = 10;
 
+/** KV's shortest `expirationTtl`, in seconds. */
+export const KV_MIN_TTL_SECONDS = 60;
+
 export class JobStore {
-  constructor(private readonly kv: KVNamespace) {}
+  /** `now` is the worker's injected clock (ms), the one that set `record_expires_at`. */
+  constructor(
+    private readonly kv: KVNamespace,
+    private readonly now: () => number,
+  ) {}
 
   async get(id: string): Promise<JobRecord | null> {
     const raw = await this.kv.get(jobKey(id), "json");
     if (raw === null) return null;
     const parsed = jobRecord.safeParse(raw);
-    return parsed.success ? parsed.data : null; // an unreadable record is treated as gone
+    if (!parsed.success) return null; // an unreadable record is treated as gone
+    return parsed.data.record_expires_at > this.nowSeconds() ? parsed.data : null;
+  }
+
+  private nowSeconds(): number {
+    return Math.floor(this.now() / 1000);
+  }
+
+  /** Time left until the record expires, as KV takes it (at least its minimum). */
+  private ttl(record: JobRecord): { expirationTtl: number } {
+    const left = record.record_expires_at - this.nowSeconds();
+    return { expirationTtl: Math.max(KV_MIN_TTL_SECONDS, left) };
   }
 
   /**
@@ -77,7 +101,7 @@ export class JobStore {
    * providers that send webhooks, the upstream → video id entry (`upstreamKind`).
    */
   async put(record: JobRecord, isNew: { upstreamKind?: string } | false = false): Promise<void> {
-    const options = { expiration: record.record_expires_at };
+    const options = this.ttl(record);
     const writes = [this.kv.put(jobKey(record.id), JSON.stringify(record), options)];
     if (isNew) writes.push(this.kv.put(ownerKey(record), "", options));
     if (isNew && isNew.upstreamKind) {
@@ -96,7 +120,7 @@ export class JobStore {
   async firstDelivery(kind: string, deliveryId: string): Promise<boolean> {
     const key = `${PREFIX}:webhook:${kind}:${deliveryId}`;
     if ((await this.kv.get(key)) !== null) return false;
-    await this.kv.put(key, "1", { expirationTtl: 600 });
+    await this.kv.put(key, "1", { expirationTtl: REPLAY_WINDOW_SECONDS });
     return true;
   }
 

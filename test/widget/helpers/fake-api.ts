@@ -1,5 +1,5 @@
 /**
- * A fake of the Stillmotion worker API (/work/shared/api-contract.md) for widget tests in real
+ * A fake of the Stillmotion worker API (docs/api-contract.md) for widget tests in real
  * Chromium. It answers like worker/routes/*.ts — OpenAI's Video shape, the error envelope with
  * the worker's codes, visitor sessions and ownership (another visitor's job is a 404) — so the
  * widget is tested against the contract rather than against its own assumptions.

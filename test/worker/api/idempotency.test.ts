@@ -5,7 +5,13 @@
  */
 import { describe, expect, it } from "vitest";
 import { FakeOpenAI } from "../../helpers/fake-openai";
-import { harness, OTHER_SERVER_KEY, SIM_ROUTE, type Harness } from "../../helpers/harness";
+import {
+  harness,
+  OTHER_SERVER_KEY,
+  SIM_ROUTE,
+  todayUtcAt,
+  type Harness,
+} from "../../helpers/harness";
 import { usageOn, withoutBrakes } from "../../helpers/ledger";
 import { createForm, images, post, type CreateFields } from "../../helpers/requests";
 
@@ -17,7 +23,7 @@ const RELAY = {
   upstream_model: "sora-2",
   price_per_second_usd: 0.1,
 };
-const NOON = Date.UTC(2026, 10, 28, 12, 0, 0);
+const NOON = todayUtcAt(12);
 
 interface Envelope {
   error: { message: string; type: string; param: string | null; code: string | null };
@@ -30,6 +36,7 @@ function relay(
 ) {
   const fake = new FakeOpenAI({ apiKey: API_KEY, pollsToComplete: 2 });
   const h = harness({
+    clock: { ms: NOON },
     routes: [RELAY],
     fetch: fetch?.(fake) ?? fake.fetch,
     vars: { K: API_KEY, ...vars },
@@ -199,7 +206,7 @@ describe("Idempotency-Key on POST /v1/videos/{id}/remix", () => {
     });
 
   it("replays a remix, and refuses a create's key for a remix", async () => {
-    const h = harness();
+    const h = harness({ clock: { ms: NOON } });
     withoutBrakes(h);
     const source = (await (await create(h, "create-1")).json()) as Video;
     h.advance(11_000);

@@ -17,7 +17,7 @@ const ORIGIN = shop.origins[0]!;
 const GOOD = {
   success: true,
   "error-codes": [],
-  challenge_ts: "2026-11-28T12:00:00.000Z",
+  challenge_ts: new Date().toISOString(),
   hostname: "shop.example",
   action: "stillmotion-session",
 };

@@ -5,14 +5,17 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { harness, SIM_ROUTE, SITES, type Harness } from "../../helpers/harness";
+import { nextUtcMidnight } from "../../../worker/ledger/sql";
+import { harness, SIM_ROUTE, SITES, todayUtcAt, type Harness } from "../../helpers/harness";
 import { reservationOf, usageOn, withoutBrakes } from "../../helpers/ledger";
 import { createForm, post } from "../../helpers/requests";
 
 /** The simulator at $0.10 a second: a 4 s video reserves $0.40, an 8 s one $0.80. */
 const PAID = { ...SIM_ROUTE, id: "paid", price_per_second_usd: 0.1 };
 const FREE = SIM_ROUTE;
-const NOON = Date.UTC(2026, 10, 28, 12, 0, 0);
+const NOON = todayUtcAt(12);
+/** The UTC midnight after NOON, when daily caps reset. */
+const MIDNIGHT = nextUtcMidnight(NOON);
 
 interface Envelope {
   error: { message: string; type: string; param: string | null; code: string | null };
@@ -20,7 +23,7 @@ interface Envelope {
 type Video = { id: string; status: string; error: { code: string } | null };
 
 function setup(vars: Record<string, string> = {}) {
-  return harness({ routes: [PAID, FREE], vars });
+  return harness({ routes: [PAID, FREE], vars, clock: { ms: NOON } });
 }
 
 const create = (h: Harness, fields: Record<string, string> = {}, token?: string) =>
@@ -41,7 +44,9 @@ async function expectBudgetExceeded(response: Response, message: RegExp, retryAf
   return error.message;
 }
 
-const RESETS = /It resets at 2026-11-29T00:00:00Z \(in 12 hours\)\./;
+const RESETS = new RegExp(
+  `It resets at ${new Date(MIDNIGHT).toISOString().slice(0, 10)}T00:00:00Z \\(in 12 hours\\)\\.`,
+);
 
 describe("spend caps on POST /v1/videos", () => {
   it("refuses the create that would pass the global cap, saying when it resets", async () => {
@@ -53,7 +58,7 @@ describe("spend caps on POST /v1/videos", () => {
     expect((await usageOn(NOON)).global).toEqual({ microUsd: 800_000, count: 2 });
     expect((await env.JOBS.list({ prefix: "v1:job:" })).keys).toHaveLength(2);
 
-    h.clock.ms = Date.UTC(2026, 10, 29, 0, 0, 1); // a new UTC day
+    h.clock.ms = MIDNIGHT + 1000; // a new UTC day
     expect((await create(h)).status).toBe(200);
   });
 
@@ -115,7 +120,7 @@ describe("spend caps on POST /v1/videos", () => {
 
   it("counts minutes when the reset is less than an hour away", async () => {
     const h = setup({ SPEND_CAP_GLOBAL_USD_PER_DAY: "0.40" });
-    h.clock.ms = Date.UTC(2026, 10, 28, 23, 35, 0);
+    h.clock.ms = MIDNIGHT - 25 * 60_000;
     expect((await create(h)).status).toBe(200);
     await expectBudgetExceeded(await create(h), /\(in 25 minutes\)\.$/, "1500");
   });

@@ -7,7 +7,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { FakeReplicate } from "../../helpers/fake-replicate";
-import { harness, ORIGIN, SIM_ROUTE } from "../../helpers/harness";
+import { harness, ORIGIN, SIM_ROUTE, testClock } from "../../helpers/harness";
 import { createForm, post } from "../../helpers/requests";
 
 const KEY = "r8_FAKEKEY0123456789abcdefghijKLMNOP";
@@ -34,8 +34,10 @@ const REPLICATE_ROUTE = {
 };
 
 function setup() {
-  const fake = new FakeReplicate({ apiKey: KEY, pollsToComplete: 3 });
+  const clock = testClock();
+  const fake = new FakeReplicate({ apiKey: KEY, pollsToComplete: 3, now: () => clock.ms });
   const h = harness({
+    clock,
     routes: [REPLICATE_ROUTE, SIM_ROUTE],
     fetch: fake.fetch,
     vars: { REPLICATE_API_TOKEN: KEY, REPLICATE_WEBHOOK_SECRET: SECRET },
@@ -101,7 +103,7 @@ describe("POST /webhooks/{provider}", () => {
     });
     const stale = await fake.signedDelivery(url, upstreamId, {
       secret: SECRET,
-      timestamp: Math.floor(Date.now() / 1000) - 600,
+      timestamp: Math.floor(h.clock.ms / 1000) - 600,
     });
     const forged = await fake.signedDelivery(url, upstreamId, {
       secret: `whsec_${btoa("not-the-secret-at-all")}`,

@@ -5,11 +5,14 @@
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { SpendLedger } from "../../../worker/ledger/ledger";
+import { nextUtcMidnight } from "../../../worker/ledger/sql";
 import type { ReserveInput } from "../../../worker/ledger/schema";
+import { todayUtcAt } from "../../helpers/harness";
 import { ledger, usageOn } from "../../helpers/ledger";
 
-const NOW = Date.UTC(2026, 10, 28, 12, 0, 0);
-const MIDNIGHT = Date.UTC(2026, 10, 29);
+// Noon of the real day: the ledger is a real Durable Object, so its clock starts at today.
+const NOW = todayUtcAt(12);
+const MIDNIGHT = nextUtcMidnight(NOW);
 const HOUR = 3_600_000;
 const USD = 1_000_000;
 

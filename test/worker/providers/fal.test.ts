@@ -20,10 +20,12 @@ import {
   type FakeFalOptions,
 } from "../../helpers/fake-fal";
 import { images } from "../../helpers/requests";
+import { wholeSecondNow } from "../../helpers/clock";
 import { expectProviderError } from "../../helpers/provider-error";
 
 const KEY = "5f0c1e2a-FAKEFALKEY-4b1d:9d8c7b6a5f4e3d2c1b0a99887766554433221100";
-const NOW = Date.UTC(2026, 10, 20, 12, 0, 0);
+// The fake clock starts at the real now: webhook timestamps are judged against it.
+const NOW = wholeSecondNow();
 const KLING = "fal-ai/kling-video/v3/standard/image-to-video";
 const VEO = "fal-ai/veo3.1/image-to-video";
 

@@ -13,11 +13,13 @@ import {
   patternBytes,
   type FakeOpenAIOptions,
 } from "../../helpers/fake-openai";
+import { wholeSecondNow } from "../../helpers/clock";
 import { expectProviderError } from "../../helpers/provider-error";
 
 const KEY = "sk-test-FAKEKEY-0123456789abcdefghij";
 const BASE = "https://relay.example.test/v1";
-const NOW = Date.UTC(2026, 5, 1, 12, 0, 0);
+// The fake clock starts at the real now: webhook timestamps are judged against it.
+const NOW = wholeSecondNow();
 
 const fakes: FakeOpenAI[] = [];
 afterEach(() => {

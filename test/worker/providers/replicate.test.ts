@@ -15,12 +15,14 @@ import {
   publicPrediction,
   type FakeReplicateOptions,
 } from "../../helpers/fake-replicate";
+import { wholeSecondNow } from "../../helpers/clock";
 import { expectProviderError } from "../../helpers/provider-error";
 
 const KEY = "r8_FAKEKEY0123456789abcdefghijKLMNOP";
 const SECRET = `whsec_${btoa("a-very-secret-signing-key-0123456789")}`;
 const HOOK = "https://stillmotion.example.test/webhooks/replicate";
-const NOW = Date.UTC(2026, 5, 1, 12, 0, 0);
+// The fake clock starts at the real now: webhook timestamps are judged against it.
+const NOW = wholeSecondNow();
 const VEO = {
   type: "replicate",
   model: "google/veo-3.1",
@@ -690,7 +692,7 @@ describe("verifyWebhook", () => {
   });
 
   it("refuses a timestamp older than five minutes", async () => {
-    const stale = Math.floor(Date.now() / 1000) - 6 * 60;
+    const stale = Math.floor(NOW / 1000) - 6 * 60;
     const { provider, request } = await delivered({ timestamp: stale });
     const error = await providerError(provider.verifyWebhook!(request));
     expect(error.kind).toBe("input_rejected");

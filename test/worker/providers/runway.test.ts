@@ -16,10 +16,12 @@ import {
   type FakeRunwayOptions,
   type FakeTaskState,
 } from "../../helpers/fake-runway";
+import { wholeSecondNow } from "../../helpers/clock";
 import { expectProviderError } from "../../helpers/provider-error";
 
 const KEY = `key_FAKEKEY${"9f3a".repeat(16)}`;
-const NOW = Date.UTC(2026, 5, 1, 12, 0, 0);
+// The fake clock starts at the real now: webhook timestamps are judged against it.
+const NOW = wholeSecondNow();
 const UNKNOWN_TASK = "11111111-2222-4333-8444-555555555555";
 
 const fakes: FakeRunway[] = [];

@@ -14,11 +14,13 @@ import {
   STORAGE_ORIGIN,
   type FakeVeoOptions,
 } from "../../helpers/fake-veo";
+import { wholeSecondNow } from "../../helpers/clock";
 import { expectProviderError } from "../../helpers/provider-error";
 
 const KEY = "AIzaSy-FAKEKEY-veo-0123456789abcdefghij";
 const WHSEC = `whsec_${btoa("veo-webhook-signing-secret-for-tests")}`;
-const NOW = Date.UTC(2026, 10, 1, 12, 0, 0);
+// The fake clock starts at the real now: webhook timestamps are judged against it.
+const NOW = wholeSecondNow();
 const MODEL = "veo-3.1-generate-preview";
 const BASE = `${API_ORIGIN}/v1beta`;
 const OP = /^models\/veo-3\.1-generate-preview\/operations\/op\d{10}$/;
@@ -698,7 +700,7 @@ describe("verifyWebhook", () => {
   ): Request {
     const raw = JSON.stringify(payload);
     const id = opts.id ?? "msg_2xY7";
-    const at = opts.at ?? new Date();
+    const at = opts.at ?? new Date(NOW);
     const signature = opts.signature ?? new Webhook(opts.secret ?? WHSEC).sign(id, at, raw);
     return new Request("https://worker.example.test/webhooks/veo", {
       method: "POST",
@@ -715,7 +717,7 @@ describe("verifyWebhook", () => {
   const event = (data: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
     type: "video.generated",
     version: "v1",
-    timestamp: "2026-11-01T12:00:00Z",
+    timestamp: new Date(NOW).toISOString(),
     data,
     ...extra,
   });
@@ -764,8 +766,8 @@ describe("verifyWebhook", () => {
       { body: JSON.stringify(event({ id: `models/${MODEL}/operations/other` })) },
     ],
     ["a tampered signature", { signature: "v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=" }],
-    ["a stale timestamp (6 minutes old)", { at: new Date(Date.now() - 6 * 60 * 1000) }],
-    ["a timestamp from the future", { at: new Date(Date.now() + 6 * 60 * 1000) }],
+    ["a stale timestamp (6 minutes old)", { at: new Date(NOW - 6 * 60 * 1000) }],
+    ["a timestamp from the future", { at: new Date(NOW + 6 * 60 * 1000) }],
     ["the wrong secret", { secret: `whsec_${btoa("some-other-secret-entirely")}` }],
   ])("rejects %s", async (_, opts) => {
     const { provider } = verifier();
@@ -839,7 +841,7 @@ describe("the API key", () => {
 
     // A webhook whose payload carries the key still verifies without repeating it.
     const body = JSON.stringify({ type: "video.generated", data: { id: done, note: KEY } });
-    const at = new Date();
+    const at = new Date(s.clock.now);
     const webhook = new Request("https://worker.example.test/webhooks/veo", {
       method: "POST",
       headers: {

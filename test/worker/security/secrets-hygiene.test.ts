@@ -17,7 +17,7 @@ import { FakeOpenAI } from "../../helpers/fake-openai";
 import { FakeReplicate } from "../../helpers/fake-replicate";
 import { FakeRunway } from "../../helpers/fake-runway";
 import { FakeVeo } from "../../helpers/fake-veo";
-import { harness, SIM_ROUTE, SITES, type Harness } from "../../helpers/harness";
+import { harness, SIM_ROUTE, SITES, testClock, type Harness } from "../../helpers/harness";
 import { createForm, post } from "../../helpers/requests";
 
 /** Every secret the configuration below reads, each distinctive enough to find in any text. */
@@ -149,8 +149,10 @@ interface Seen {
 }
 
 function deployment() {
+  const clock = testClock();
+  const now = () => clock.ms;
   const fakes = {
-    relay: new FakeOpenAI({ apiKey: SECRETS.RELAY_KEY, pollsToComplete: 3 }),
+    relay: new FakeOpenAI({ apiKey: SECRETS.RELAY_KEY, pollsToComplete: 3, now }),
     fal: new FakeFal({
       apiKey: SECRETS.FAL_KEY,
       modelPath: KLING,
@@ -159,7 +161,11 @@ function deployment() {
     }),
     veo: new FakeVeo({ apiKey: SECRETS.GEMINI_API_KEY, pollsToComplete: 3 }),
     runway: new FakeRunway({ apiKey: SECRETS.RUNWAYML_API_SECRET }),
-    replicate: new FakeReplicate({ apiKey: SECRETS.REPLICATE_API_TOKEN, pollsToComplete: 3 }),
+    replicate: new FakeReplicate({
+      apiKey: SECRETS.REPLICATE_API_TOKEN,
+      pollsToComplete: 3,
+      now,
+    }),
   };
   const siteverifyCalls: URLSearchParams[] = [];
   /** Siteverify: token "fail-secret" makes Cloudflare refuse our secret, "outage" a 500. */
@@ -179,7 +185,7 @@ function deployment() {
     return Response.json({
       success: true,
       "error-codes": [],
-      challenge_ts: "2026-11-28T12:00:00.000Z",
+      challenge_ts: new Date().toISOString(),
       hostname: "shop.example",
       action: "stillmotion-session",
     });
@@ -209,6 +215,7 @@ function deployment() {
     throw new Error(`no fake for ${request.method} ${request.url}`);
   };
   const h = harness({
+    clock,
     routes: ROUTES,
     fetch,
     vars: {
@@ -634,7 +641,7 @@ async function sweep(d: Deployment): Promise<Seen[]> {
   const standardHeaders = {
     "content-type": "application/json",
     "webhook-id": "msg_bad",
-    "webhook-timestamp": String(Math.floor(Date.now() / 1000)),
+    "webhook-timestamp": String(Math.floor(h.clock.ms / 1000)),
     "webhook-signature": "v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
   };
   await record(

@@ -67,9 +67,9 @@ function record(now: number): JobRecord {
 
 describe("JobRefresher", () => {
   it("shares one provider call among concurrent polls of one job", async () => {
-    let now = 1_800_000_000_000;
+    let now = Date.now();
     const kv = countingKv();
-    const store = new JobStore(kv);
+    const store = new JobStore(kv, () => now);
     const provider = scriptedProvider([state("in_progress", 30)]);
     const refresher = new JobRefresher();
     const job = record(now);
@@ -84,9 +84,9 @@ describe("JobRefresher", () => {
   });
 
   it("asks the provider at most once per interval, and writes KV only on a visible change", async () => {
-    let now = 1_800_000_000_000;
+    let now = Date.now();
     const kv = countingKv();
-    const store = new JobStore(kv);
+    const store = new JobStore(kv, () => now);
     const progress = [21, 23, 25, 27, 29, 31, 33, 100];
     const provider = scriptedProvider(
       progress.map((p) => (p === 100 ? state("completed", 100) : state("in_progress", p))),
@@ -109,8 +109,8 @@ describe("JobRefresher", () => {
   });
 
   it("serves the last known state when the provider fails, and never moves progress backwards", async () => {
-    let now = 1_800_000_000_000;
-    const store = new JobStore(env.JOBS);
+    let now = Date.now();
+    const store = new JobStore(env.JOBS, () => now);
     const refresher = new JobRefresher();
     const failing: Provider = {
       ...scriptedProvider([]),
@@ -140,8 +140,8 @@ describe("JobRefresher", () => {
   });
 
   it("gives up on a job still unfinished after the timeout, without asking the provider", async () => {
-    let now = 1_800_000_000_000;
-    const store = new JobStore(env.JOBS);
+    let now = Date.now();
+    const store = new JobStore(env.JOBS, () => now);
     const provider = scriptedProvider([state("in_progress", 40)]);
     const job = { ...record(now), status: "in_progress" as const, progress: 40 };
     now += 31 * 60 * 1000;
@@ -159,12 +159,12 @@ describe("JobRefresher", () => {
   });
 
   it("reports a job's finish once, to the refresh that saw it (settling its spend)", async () => {
-    let now = 1_800_000_000_000;
+    let now = Date.now();
     const finished: JobRecord[] = [];
     const provider = scriptedProvider([state("in_progress", 50), state("completed", 100)]);
     const refresher = new JobRefresher();
     const options = {
-      store: new JobStore(env.JOBS),
+      store: new JobStore(env.JOBS, () => now),
       provider,
       now: () => now,
       intervalMs: 2000,
