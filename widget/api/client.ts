@@ -1,5 +1,5 @@
 /**
- * The widget's client for the Stillmotion worker (/work/shared/api-contract.md): model routes
+ * The widget's client for the Stillmotion worker (docs/api-contract.md): model routes
  * and the OpenAI-shaped `/v1/videos` calls, authorised by a visitor session (session.ts).
  * Every failure becomes one `ApiProblem` (problem.ts).
  */

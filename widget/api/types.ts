@@ -1,5 +1,5 @@
 /**
- * The objects the worker answers with (/work/shared/api-contract.md): OpenAI's Video plus our
+ * The objects the worker answers with (docs/api-contract.md): OpenAI's Video plus our
  * `content_urls` extension, and the model routes of `GET /v1/models`.
  */
 

@@ -1,6 +1,6 @@
 /**
  * The one retry loop every HTTP provider adapter uses. The policy mirrors the official OpenAI
- * SDK (../shared/upstream/openai-videos.md, "Retry policy"): exponential 0.5 s → 8 s with up to
+ * SDK (docs/upstream/openai-videos.md, "Retry policy"): exponential 0.5 s → 8 s with up to
  * 25 % jitter, honouring `retry-after-ms` / `retry-after`; calls that start work are never
  * retried (docs/decisions/0005-provider-seam.md).
  */
