@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import { ProviderError } from "./errors";
-import { fetchWithRetry } from "./http";
+import { fetchWithRetry } from "./kit/send";
 import type { WebhookEvent } from "./types";
 
 /** Fixed, like every fal URL: never configurable, never derived from a delivery. */

@@ -24,7 +24,7 @@ import {
   readJson,
 } from "./fal-responses";
 import { FAL_REQUEST_ID, verifyFalWebhook, type FalJwksCache } from "./fal-webhooks";
-import { fetchWithRetry } from "./http";
+import { sender } from "./kit/send";
 import { estimatedProgress } from "./progress";
 import { sizeParts } from "./sizes";
 import type {
@@ -169,23 +169,21 @@ export function createFalProvider(options: FalProviderOptions, ctx: FalProviderC
     return `${QUEUE_BASE}/${owner}/${app}/requests/${upstreamId}${suffix}`;
   };
 
-  const send = (request: () => Request, idempotent: boolean, signal?: AbortSignal) =>
-    fetchWithRetry(ctx.fetch, request, {
-      retries: options.max_retries,
-      idempotent,
-      sleep: ctx.sleep,
-      now: ctx.now,
-      timeoutMs: options.timeout_ms,
-      signal,
-    });
+  const send = sender({
+    fetch: ctx.fetch,
+    now: ctx.now,
+    sleep: ctx.sleep,
+    retries: options.max_retries,
+    timeoutMs: options.timeout_ms,
+  });
 
-  /** Keyed calls never follow a redirect: the key must not travel to another host. */
+  /** A keyed call; the kit never lets a redirect take the key to another host. */
   const keyed = (url: string, method = "GET", body?: string, extra: HeadersInit = {}) => {
     const headers = new Headers(extra);
     headers.set("accept", "application/json");
     headers.set("authorization", authorization());
     if (body !== undefined) headers.set("content-type", "application/json");
-    return () => new Request(url, { method, body, headers, redirect: "manual" });
+    return () => new Request(url, { method, body, headers });
   };
 
   const callError = async (response: Response, what: string) =>
@@ -328,7 +326,10 @@ export function createFalProvider(options: FalProviderOptions, ctx: FalProviderC
       // The CDN is public: the key is never sent there; only a single byte range is.
       const range = request.range?.trim();
       const init = range && BYTE_RANGE.test(range) ? { headers: { range } } : {};
-      const media = await send(() => new Request(url, init), true, request.signal);
+      const media = await send(() => new Request(url, init), true, request.signal, {
+        media: true,
+        allowHost: (target) => isFalAssetUrl(target.href),
+      });
       if (media.ok || media.status === 416) return passThroughMediaResponse(media);
       if ([403, 404, 410].includes(media.status)) {
         await media.body?.cancel();

@@ -8,7 +8,7 @@
 import { z } from "zod";
 import { ProviderError } from "./errors";
 import { passThroughMediaResponse } from "../media/pass-through";
-import { fetchWithRetry } from "./http";
+import { sender } from "./kit/send";
 import { isPolicyCode, providerErrorFromResponse, sanitizeUpstreamText } from "./upstream-errors";
 import {
   VARIANTS,
@@ -114,15 +114,13 @@ export function createOpenAIProvider(
     return `${options.base_url}/videos/${encodeURIComponent(upstreamId)}${suffix}`;
   };
 
-  const send = (request: () => Request, idempotent: boolean, signal?: AbortSignal) =>
-    fetchWithRetry(ctx.fetch, request, {
-      retries: options.max_retries,
-      idempotent,
-      sleep: ctx.sleep,
-      now: ctx.now,
-      timeoutMs: options.timeout_ms,
-      signal,
-    });
+  const send = sender({
+    fetch: ctx.fetch,
+    now: ctx.now,
+    sleep: ctx.sleep,
+    retries: options.max_retries,
+    timeoutMs: options.timeout_ms,
+  });
 
   const fail = (response: Response, what: string) =>
     providerErrorFromResponse(response, { what, now: ctx.now(), redact });
@@ -195,7 +193,10 @@ export function createOpenAIProvider(
       if (request.range && BYTE_RANGE.test(request.range.trim()))
         extra.range = request.range.trim();
       const h = headers(extra);
-      const response = await send(() => new Request(url, { headers: h }), true, request.signal);
+      // Relays may redirect to a storage host: followed without the key (kit/redirects.ts).
+      const response = await send(() => new Request(url, { headers: h }), true, request.signal, {
+        media: true,
+      });
       if (response.ok || response.status === 416) return passThroughMediaResponse(response);
       throw await fail(response, "video content");
     },

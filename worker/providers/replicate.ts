@@ -9,7 +9,7 @@
 import { z } from "zod";
 import { passThroughMediaResponse } from "../media/pass-through";
 import { ProviderError } from "./errors";
-import { fetchWithRetry } from "./http";
+import { sender } from "./kit/send";
 import {
   PREDICTION_ID,
   base64,
@@ -138,15 +138,13 @@ export function createReplicateProvider(
     return `${API_BASE}/predictions/${id}${suffix}`;
   };
 
-  const send = (request: () => Request, idempotent: boolean, signal?: AbortSignal) =>
-    fetchWithRetry(ctx.fetch, request, {
-      retries: options.max_retries,
-      idempotent,
-      sleep: ctx.sleep,
-      now: ctx.now,
-      timeoutMs: options.timeout_ms,
-      signal,
-    });
+  const send = sender({
+    fetch: ctx.fetch,
+    now: ctx.now,
+    sleep: ctx.sleep,
+    retries: options.max_retries,
+    timeoutMs: options.timeout_ms,
+  });
 
   const fail = (response: Response, what: string) =>
     replicateError(response, { what, now: ctx.now(), redact });
@@ -203,7 +201,9 @@ export function createReplicateProvider(
       const headers = new Headers();
       const range = request.range?.trim();
       if (range && BYTE_RANGE.test(range)) headers.set("range", range);
-      const response = await send(() => new Request(url, { headers }), true, request.signal);
+      const response = await send(() => new Request(url, { headers }), true, request.signal, {
+        media: true,
+      });
       if (response.ok || response.status === 416) return passThroughMediaResponse(response);
       if (response.status === 404 || response.status === 410) {
         await response.body?.cancel();

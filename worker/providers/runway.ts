@@ -9,7 +9,7 @@
 import { z } from "zod";
 import { passThroughMediaResponse } from "../media/pass-through";
 import { ProviderError } from "./errors";
-import { fetchWithRetry } from "./http";
+import { sender } from "./kit/send";
 import { estimatedProgress } from "./progress";
 import { providerErrorFromResponse, sanitizeUpstreamText } from "./upstream-errors";
 import { runwayCreateBody, runwayTask, runwayTaskState, type RunwayTask } from "./runway-shapes";
@@ -115,15 +115,13 @@ export function createRunwayProvider(
     });
   };
 
-  const send = (request: () => Request, idempotent: boolean, signal?: AbortSignal) =>
-    fetchWithRetry(ctx.fetch, request, {
-      retries: options.max_retries,
-      idempotent,
-      sleep: ctx.sleep,
-      now: ctx.now,
-      timeoutMs: options.timeout_ms,
-      signal,
-    });
+  const send = sender({
+    fetch: ctx.fetch,
+    now: ctx.now,
+    sleep: ctx.sleep,
+    retries: options.max_retries,
+    timeoutMs: options.timeout_ms,
+  });
 
   const fail = async (response: Response, what: string) => {
     const error = await providerErrorFromResponse(response, { what, now: ctx.now(), redact });
@@ -195,11 +193,10 @@ export function createRunwayProvider(
       const h = new Headers();
       const range = request.range?.trim();
       if (range && BYTE_RANGE.test(range)) h.set("range", range);
-      const response = await send(
-        () => new Request(url, { headers: h, redirect: "manual" }),
-        true,
-        request.signal,
-      );
+      const response = await send(() => new Request(url, { headers: h }), true, request.signal, {
+        media: true,
+        allowHost: (target) => onOutputHost(target, options.output_hosts),
+      });
       if (response.ok || response.status === 416) return passThroughMediaResponse(response);
       if ([403, 404, 410].includes(response.status)) {
         await response.body?.cancel();
@@ -223,18 +220,23 @@ export function createRunwayProvider(
   };
 }
 
-/** The result URL exactly as returned, once it is https on an allowed host; else bad_response. */
-function checkedOutputUrl(raw: string, hosts: readonly string[]): string {
-  const url = URL.canParse(raw) ? new URL(raw) : null;
-  const host = url?.hostname ?? "";
-  const allowed =
-    !!url &&
+/** True for a plain https URL on one of the route's `output_hosts` (or a subdomain). */
+function onOutputHost(url: URL, hosts: readonly string[]): boolean {
+  const host = url.hostname;
+  return (
     url.protocol === "https:" &&
     !url.username &&
     !url.password &&
     url.port === "" &&
-    hosts.some((suffix) => host === suffix || host.endsWith(`.${suffix}`));
-  if (!allowed) {
+    hosts.some((suffix) => host === suffix || host.endsWith(`.${suffix}`))
+  );
+}
+
+/** The result URL exactly as returned, once it is https on an allowed host; else bad_response. */
+function checkedOutputUrl(raw: string, hosts: readonly string[]): string {
+  const url = URL.canParse(raw) ? new URL(raw) : null;
+  const host = url?.hostname ?? "";
+  if (!url || !onOutputHost(url, hosts)) {
     // The host only: the rest of a signed URL is a credential.
     const where = url ? `host ${host} over ${url.protocol.slice(0, -1)}` : "an unparseable URL";
     throw unreadable(`result URL not allowed by output_hosts: ${where}`);

@@ -12,7 +12,7 @@ import { z } from "zod";
 import { passThroughMediaResponse } from "../media/pass-through";
 import { log } from "../log";
 import { ProviderError } from "./errors";
-import { fetchWithRetry } from "./http";
+import { sender } from "./kit/send";
 import type { Provider, ProviderContext } from "./types";
 import { sanitizeUpstreamText } from "./upstream-errors";
 import { OPERATION_NAME, mapOperation, veoErrorFromResponse, veoOperation } from "./veo-upstream";
@@ -59,8 +59,6 @@ export type VeoProviderContext = ProviderContext & {
 
 const HEADER_SAFE = /^[\x21-\x7e]+$/;
 const BYTE_RANGE = /^bytes=\d*-\d*$/;
-const REDIRECTS = new Set([301, 302, 303, 307, 308]);
-const MAX_REDIRECTS = 3;
 
 /** Builds the adapter for one route. Never throws here: a missing key fails each call instead. */
 export function createVeoProvider(options: VeoProviderOptions, ctx: VeoProviderContext): Provider {
@@ -78,15 +76,13 @@ export function createVeoProvider(options: VeoProviderOptions, ctx: VeoProviderC
     return new Headers({ ...extra, "x-goog-api-key": ctx.apiKey });
   };
 
-  const send = (request: () => Request, idempotent: boolean, signal?: AbortSignal) =>
-    fetchWithRetry(ctx.fetch, request, {
-      retries: options.max_retries,
-      idempotent,
-      sleep: ctx.sleep,
-      now: ctx.now,
-      timeoutMs: options.timeout_ms,
-      signal,
-    });
+  const send = sender({
+    fetch: ctx.fetch,
+    now: ctx.now,
+    sleep: ctx.sleep,
+    retries: options.max_retries,
+    timeoutMs: options.timeout_ms,
+  });
 
   const fail = (response: Response, what: string) =>
     veoErrorFromResponse(response, { what, now: ctx.now(), redact });
@@ -111,24 +107,17 @@ export function createVeoProvider(options: VeoProviderOptions, ctx: VeoProviderC
     return mapped;
   };
 
-  /** GET the file with the key; follow Google's redirects by hand so the key never leaves. */
-  const download = async (uri: string, range: string | null, signal?: AbortSignal) => {
-    let url = checkedUrl(uri, true);
-    for (let hop = 0; ; hop++) {
-      const extra: Record<string, string> = range ? { range } : {};
-      const h = new URL(url).hostname === API_HOST ? keyHeaders(extra) : new Headers(extra);
-      const target = url;
-      const response = await send(
-        () => new Request(target, { headers: h, redirect: "manual" }),
-        true,
-        signal,
-      );
-      if (!REDIRECTS.has(response.status)) return response;
-      const location = response.headers.get("location");
-      await response.body?.cancel();
-      if (!location || hop >= MAX_REDIRECTS) throw unreadable("redirect without end");
-      url = checkedUrl(new URL(location, url).href, false);
-    }
+  /**
+   * GET the file with the key; the kit follows Google's redirect to its download host without
+   * the key (kit/redirects.ts), and only to Google hosts.
+   */
+  const download = (uri: string, range: string | null, signal?: AbortSignal) => {
+    const url = checkedUrl(uri, true);
+    const h = keyHeaders(range ? { range } : {});
+    return send(() => new Request(url, { headers: h }), true, signal, {
+      media: true,
+      allowHost: (target) => isGoogleUrl(target, false),
+    });
   };
 
   const provider: Provider = {
@@ -215,25 +204,29 @@ export function createVeoProvider(options: VeoProviderOptions, ctx: VeoProviderC
   return provider;
 }
 
+/** https on the API host (or, unless `apiHostOnly`, another Google host), with no credentials. */
+function isGoogleUrl(url: URL, apiHostOnly: boolean): boolean {
+  const host = url.hostname;
+  const google =
+    host === API_HOST ||
+    (!apiHostOnly && (host.endsWith(".googleusercontent.com") || host.endsWith(".googleapis.com")));
+  return (
+    google &&
+    url.protocol === "https:" &&
+    url.port === "" &&
+    !url.username &&
+    !url.password &&
+    !url.searchParams.has("key")
+  );
+}
+
 /**
  * A URL from Google's answer we may fetch: https, no credentials or key parameter; the file URI
  * itself must be on the API host (§1 "Result"), a redirect may go to another Google host.
  */
 function checkedUrl(value: string, apiHostOnly: boolean): string {
   const url = URL.canParse(value) ? new URL(value) : null;
-  const host = url?.hostname ?? "";
-  const google =
-    host === API_HOST ||
-    (!apiHostOnly && (host.endsWith(".googleusercontent.com") || host.endsWith(".googleapis.com")));
-  if (
-    !url ||
-    url.protocol !== "https:" ||
-    !google ||
-    url.port !== "" ||
-    url.username ||
-    url.password ||
-    url.searchParams.has("key")
-  ) {
+  if (!url || !isGoogleUrl(url, apiHostOnly)) {
     throw unreadable(
       `video URI is not an https URL on ${apiHostOnly ? API_HOST : "a Google host"}`,
     );

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { fetchWithRetry } from "../../../worker/providers/http";
+import { fetchWithRetry } from "../../../worker/providers/kit/send";
 import { parseRetryAfter, sanitizeUpstreamText } from "../../../worker/providers/upstream-errors";
 import {
   createOpenAIProvider,

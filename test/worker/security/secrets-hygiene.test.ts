@@ -11,256 +11,24 @@
  */
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { SITEVERIFY_URL } from "../../../worker/auth/turnstile";
-import { FakeFal, type FakeFalOptions } from "../../helpers/fake-fal";
-import { FakeOpenAI } from "../../helpers/fake-openai";
-import { FakeReplicate } from "../../helpers/fake-replicate";
-import { FakeRunway } from "../../helpers/fake-runway";
-import { FakeVeo } from "../../helpers/fake-veo";
-import { harness, SIM_ROUTE, SITES, testClock, type Harness } from "../../helpers/harness";
+import {
+  BLOG,
+  deployment,
+  PROMPT,
+  PROVIDERS,
+  ROUTES,
+  SECRETS,
+  SHOP,
+  SHOP_ORIGIN,
+  type Deployment,
+} from "../../helpers/deployment";
+import { harness, type Harness } from "../../helpers/harness";
 import { createForm, post } from "../../helpers/requests";
-
-/** Every secret the configuration below reads, each distinctive enough to find in any text. */
-const SECRETS = {
-  RELAY_KEY: "sk-proj-RELAYsecret7Qm2Zx9Lp4Vt8Kr3Nw6By1",
-  FAL_KEY: "c41d7e2b-FALsecret-9f3a:5e8b2d7c1a9f4e6b3d8c2a7f1e5b9d4c",
-  GEMINI_API_KEY: "AIzaSyGEMINIsecretXq8Wm3Rt6Yp1Lk5Hj9Gf2",
-  VEO_WEBHOOK_SECRET: `whsec_${btoa("veo-hook-SECRET-Qz7Xw2Ec9Rv4Tb6Yn1Um")}`,
-  RUNWAYML_API_SECRET: "key_RUNWAYsecret4e8c1a9f7d3b6e2c5a8f1d4b7e9c3a6f2d5b8e1c",
-  REPLICATE_API_TOKEN: "r8_REPLICATEsecretPo9Iu8Yt7Re6Ws5Qa4Zx3",
-  REPLICATE_WEBHOOK_SECRET: `whsec_${btoa("replicate-hook-SECRET-Lk8Jh7Gf6Ds5Ap4")}`,
-  SESSION_SECRET: "session-SECRET-Hq8Zr2Lm5Nv9Tb3Xc7Wd1Ke6Fj4Gs0Ay",
-  SERVER_KEY_BACKEND: "sk_live_BACKENDsecret_u7Y6t5R4e3W2q1A0s9D8",
-  SERVER_KEY_PARTNER: "sk_live_PARTNERsecret_z1X2c3V4b5N6m7L8k9J0",
-  TURNSTILE_SECRET_SHOP: "0x4AAAAAAATURNSTILEsecret_Lp9Ok8Ij7Uh6Yg5",
-} as const;
-
-/** The prompt every create carries: it must never reach a log line. */
-const PROMPT = "Maria Example waves from her balcony at 12 Quiet Lane, Springfield";
-const KLING = "fal-ai/kling-video/v3/standard/image-to-video";
-const VEO_MODEL = "veo-3.1-generate-preview";
-
-const base = { ...SIM_ROUTE, input_image: "required", prompt_max_chars: 500 };
-const ROUTES = [
-  {
-    ...base,
-    id: "relay",
-    label: "Sora 2 (relay)",
-    provider: {
-      type: "openai",
-      base_url: "https://relay.example.test/v1",
-      api_key_secret: "RELAY_KEY",
-      max_retries: 0,
-    },
-    upstream_model: "sora-2",
-    remix: true,
-    price_per_second_usd: 0.1,
-  },
-  {
-    ...base,
-    id: "kling-fal",
-    label: "Kling (fal)",
-    provider: {
-      type: "fal",
-      model_path: KLING,
-      image_field: "start_image_url",
-      durations: [5, 10],
-      audio_field: "generate_audio",
-      max_retries: 0,
-    },
-    upstream_model: KLING,
-    seconds: ["5", "10"],
-    default_seconds: "5",
-    remix: false,
-    audio: true,
-    price_per_second_usd: 0.084,
-  },
-  {
-    ...base,
-    id: "veo",
-    label: "Veo 3.1 (Gemini API)",
-    provider: {
-      type: "veo",
-      api_key_secret: "GEMINI_API_KEY",
-      webhook_secret_secret: "VEO_WEBHOOK_SECRET",
-      max_retries: 0,
-    },
-    upstream_model: VEO_MODEL,
-    remix: false,
-    audio: true,
-    price_per_second_usd: 0.4,
-  },
-  {
-    ...base,
-    id: "runway",
-    label: "Gen-4.5 (Runway)",
-    provider: { type: "runway", max_retries: 0 },
-    upstream_model: "gen4.5",
-    seconds: ["5", "10"],
-    default_seconds: "5",
-    remix: false,
-    price_per_second_usd: 0.12,
-  },
-  {
-    ...base,
-    id: "veo-replicate",
-    label: "Veo 3.1 (Replicate)",
-    provider: {
-      type: "replicate",
-      model: "google/veo-3.1",
-      webhook_secret_secret: "REPLICATE_WEBHOOK_SECRET",
-      aspect_field: "aspect_ratio",
-      resolution_field: "resolution",
-      audio_field: "generate_audio",
-      durations: [4, 6, 8],
-      aspect_ratios: ["16:9", "9:16"],
-      resolutions: ["720p", "1080p"],
-      max_retries: 0,
-    },
-    upstream_model: "google/veo-3.1",
-    remix: false,
-    audio: true,
-    price_per_second_usd: 0.4,
-  },
-  { ...base, id: "sim", remix: true, price_per_second_usd: 0.01 },
-];
-
-const KLING_INPUTS: FakeFalOptions["inputs"] = {
-  prompt: "string",
-  start_image_url: "image",
-  duration: ["3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14", "15"],
-  generate_audio: "boolean",
-  negative_prompt: "string",
-};
-
-const SHOP = {
-  ...SITES[0]!,
-  turnstile: { secret_secret: "TURNSTILE_SECRET_SHOP", site_key: "0x4AAAAAAAshopSiteKey" },
-};
-const BLOG = SITES[1]!;
-const SHOP_ORIGIN = SHOP.origins[0]!;
-
-const ALLOW = { limit: async () => ({ success: true }) };
-
 /** Every text the outside world could see: one entry per response and per console line. */
 interface Seen {
   label: string;
   text: string;
 }
-
-function deployment() {
-  const clock = testClock();
-  const now = () => clock.ms;
-  const fakes = {
-    relay: new FakeOpenAI({ apiKey: SECRETS.RELAY_KEY, pollsToComplete: 3, now }),
-    fal: new FakeFal({
-      apiKey: SECRETS.FAL_KEY,
-      modelPath: KLING,
-      inputs: KLING_INPUTS,
-      required: ["prompt", "start_image_url"],
-    }),
-    veo: new FakeVeo({ apiKey: SECRETS.GEMINI_API_KEY, pollsToComplete: 3 }),
-    runway: new FakeRunway({ apiKey: SECRETS.RUNWAYML_API_SECRET }),
-    replicate: new FakeReplicate({
-      apiKey: SECRETS.REPLICATE_API_TOKEN,
-      pollsToComplete: 3,
-      now,
-    }),
-  };
-  const siteverifyCalls: URLSearchParams[] = [];
-  /** Siteverify: token "fail-secret" makes Cloudflare refuse our secret, "outage" a 500. */
-  const siteverify = async (request: Request): Promise<Response> => {
-    const form = new URLSearchParams(await request.text());
-    siteverifyCalls.push(form);
-    const token = form.get("response");
-    if (token === "outage") {
-      return new Response(`internal error for secret=${form.get("secret")}`, { status: 500 });
-    }
-    if (form.get("secret") !== SECRETS.TURNSTILE_SECRET_SHOP || token === "fail-secret") {
-      return Response.json({ success: false, "error-codes": ["invalid-input-secret"] });
-    }
-    if (token === "bad-token") {
-      return Response.json({ success: false, "error-codes": ["invalid-input-response"] });
-    }
-    return Response.json({
-      success: true,
-      "error-codes": [],
-      challenge_ts: new Date().toISOString(),
-      hostname: "shop.example",
-      action: "stillmotion-session",
-    });
-  };
-  const outbound: string[] = [];
-  /** One fake `fetch` for the whole deployment, routing by host. */
-  const fetch: typeof globalThis.fetch = async (input, init) => {
-    const request = new Request(input, init);
-    const { host } = new URL(request.url);
-    outbound.push(`${request.method} ${request.url}`);
-    if (request.url === SITEVERIFY_URL) return siteverify(request);
-    if (host === "relay.example.test") return fakes.relay.fetch(request);
-    if (["queue.fal.run", "rest.alpha.fal.ai", "v3.fal.media"].includes(host)) {
-      return fakes.fal.fetch(request);
-    }
-    if (
-      ["generativelanguage.googleapis.com", "video-downloads.googleusercontent.com"].includes(host)
-    ) {
-      return fakes.veo.fetch(request);
-    }
-    if (host === "api.dev.runwayml.com" || host === fakes.runway.cdnHost) {
-      return fakes.runway.fetch(request);
-    }
-    if (host === "api.replicate.com" || host === "replicate.delivery") {
-      return fakes.replicate.fetch(request);
-    }
-    throw new Error(`no fake for ${request.method} ${request.url}`);
-  };
-  const h = harness({
-    clock,
-    routes: ROUTES,
-    fetch,
-    vars: {
-      SITES: JSON.stringify([SHOP, BLOG]),
-      SESSION_SECRET: SECRETS.SESSION_SECRET,
-      SERVER_KEYS: JSON.stringify({
-        backend: SECRETS.SERVER_KEY_BACKEND,
-        partner: SECRETS.SERVER_KEY_PARTNER,
-      }),
-      RELAY_KEY: SECRETS.RELAY_KEY,
-      FAL_KEY: SECRETS.FAL_KEY,
-      GEMINI_API_KEY: SECRETS.GEMINI_API_KEY,
-      VEO_WEBHOOK_SECRET: SECRETS.VEO_WEBHOOK_SECRET,
-      RUNWAYML_API_SECRET: SECRETS.RUNWAYML_API_SECRET,
-      REPLICATE_API_TOKEN: SECRETS.REPLICATE_API_TOKEN,
-      REPLICATE_WEBHOOK_SECRET: SECRETS.REPLICATE_WEBHOOK_SECRET,
-      TURNSTILE_SECRET_SHOP: SECRETS.TURNSTILE_SECRET_SHOP,
-      SPEND_CAP_GLOBAL_USD_PER_DAY: "1000",
-      SPEND_CAP_SITE_USD_PER_DAY: "1000",
-      SPEND_CAP_VISITOR_USD_PER_DAY: "1000",
-      SPEND_CAP_VISITOR_VIDEOS_PER_DAY: "1000",
-      SPEND_CAP_SERVER_KEY_USD_PER_DAY: "1000",
-    },
-  });
-  // Burst brakes always allow here: this test makes many creates in one (fake) minute, and the
-  // brakes have their own tests (test/worker/api/rate-limits.test.ts).
-  Object.assign(h.env, {
-    SESSIONS_PER_IP: ALLOW,
-    CREATES_PER_IP: ALLOW,
-    CREATES_PER_VISITOR: ALLOW,
-    CREATES_PER_SERVER_KEY: ALLOW,
-  });
-  return { h, fakes, outbound, siteverifyCalls };
-}
-
-type Deployment = ReturnType<typeof deployment>;
-
-/** The provider routes, with the seconds each accepts and the key its upstream checks. */
-const PROVIDERS = [
-  { model: "relay", seconds: "4", key: SECRETS.RELAY_KEY },
-  { model: "kling-fal", seconds: "5", key: SECRETS.FAL_KEY },
-  { model: "veo", seconds: "4", key: SECRETS.GEMINI_API_KEY },
-  { model: "runway", seconds: "5", key: SECRETS.RUNWAYML_API_SECRET },
-  { model: "veo-replicate", seconds: "4", key: SECRETS.REPLICATE_API_TOKEN },
-] as const;
 
 interface Failures {
   /** The next create on this route fails upstream with `status` and a body quoting `echo`. */
@@ -274,16 +42,17 @@ function failures({ fakes }: Deployment, model: string): Failures {
   const retry = { "retry-after": "2" };
   switch (model) {
     case "relay":
+    case "azure":
       return {
         create: (status, echo) =>
-          void fakes.relay.failNext(status, {
+          void fakes[model].failNext(status, {
             method: "POST",
             path: "/videos",
             headers: retry,
             error: { message: echo, code: "invalid_api_key" },
           }),
         poll: (echo) =>
-          void fakes.relay.failNext(503, {
+          void fakes[model].failNext(503, {
             method: "GET",
             path: /^\/videos\/[^/]+$/,
             error: { message: echo },
@@ -756,14 +525,14 @@ describe("secrets hygiene", () => {
     await sweep(d);
     const logs = parsed(lines);
     const created = logs.filter((l) => l.event === "job_created");
-    // Five provider routes by the backend key (plus the relay remix and a simulator remix and
+    // Six provider routes by the backend key (plus the relay remix and a simulator remix and
     // the marker runs), two by a visitor, each with its remix.
     expect(created.length).toBeGreaterThanOrEqual(9);
     for (const line of created) {
       expect(line).toMatchObject({
         level: "info",
         video_id: expect.stringMatching(/^video_[0-9a-z]{26}$/),
-        route: expect.stringMatching(/^(relay|kling-fal|veo|runway|veo-replicate|sim)$/),
+        route: expect.stringMatching(/^(relay|azure|kling-fal|veo|runway|veo-replicate|sim)$/),
         owner: expect.stringMatching(/^(key:backend|site:shop:vis_[0-9a-z]{26})$/),
         seconds: expect.stringMatching(/^\d+$/),
         size: expect.stringMatching(/^\d+x\d+$/),
@@ -773,7 +542,7 @@ describe("secrets hygiene", () => {
     }
     const routes = new Set(created.map((l) => l.route));
     expect([...routes].sort()).toEqual(
-      ["kling-fal", "relay", "runway", "sim", "veo", "veo-replicate"].sort(),
+      ["azure", "kling-fal", "relay", "runway", "sim", "veo", "veo-replicate"].sort(),
     );
     expect(created.some((l) => String(l.owner).startsWith("site:shop:vis_"))).toBe(true);
     // Price = route price × seconds, in micro-USD: e.g. Veo at $0.40/s for 4 s.

@@ -1,11 +1,19 @@
 /**
- * The one retry loop every HTTP provider adapter uses. The policy mirrors the official OpenAI
- * SDK (docs/upstream/openai-videos.md, "Retry policy"): exponential 0.5 s → 8 s with up to
- * 25 % jitter, honouring `retry-after-ms` / `retry-after`; calls that start work are never
- * retried (docs/decisions/0005-provider-seam.md).
+ * The one way provider adapters speak HTTP: every request to an upstream goes through
+ * `fetchWithRetry`, which owns retries, per-attempt timeouts and redirects.
+ *
+ * - Retries mirror the official OpenAI SDK (docs/upstream/openai-videos.md, "Retry policy"):
+ *   exponential 0.5 s → 8 s with up to 25 % jitter, honouring `retry-after-ms` / `retry-after`;
+ *   calls that start work are never retried (docs/decisions/0005-provider-seam.md).
+ * - Redirects are never followed by the runtime (`redirect: "manual"`), because the runtime
+ *   forwards custom credential headers (`api-key`, `x-goog-api-key`) and request bodies to
+ *   whatever host a redirect names. Our own loop (`redirects.ts`) follows a hop to the same
+ *   origin as sent, and a GET for media to another https origin only stripped down to an
+ *   allow-list of harmless headers; anything else is refused.
  */
-import { ProviderError } from "./errors";
-import { parseRetryAfter, sanitizeUpstreamText } from "./upstream-errors";
+import { ProviderError } from "../errors";
+import { parseRetryAfter, sanitizeUpstreamText } from "../upstream-errors";
+import { fetchFollowingRedirects, type RedirectPolicy } from "./redirects";
 
 export interface RetryOptions {
   /** Extra attempts after the first; only used when `idempotent`. */
@@ -22,6 +30,8 @@ export interface RetryOptions {
   signal?: AbortSignal;
   /** A server asking us to wait longer than this is not retried: its 429/503 goes to the caller. */
   maxRetryDelayMs?: number;
+  /** Where redirects may lead; by default only to the origin the request was sent to. */
+  redirects?: RedirectPolicy;
 }
 
 const RETRY_STATUSES = new Set([408, 429]);
@@ -57,7 +67,7 @@ export async function fetchWithRetry(
 
   for (let attempt = 1; ; attempt++) {
     const last = attempt >= maxAttempts;
-    const outcome = await attemptOnce(fetchFn, make(), options.timeoutMs, signal);
+    const outcome = await attemptOnce(fetchFn, make, options, signal);
     let waitMs: number | null = null;
     if (outcome instanceof Response) {
       if (!isRetryableStatus(outcome.status) || last) return outcome;
@@ -94,10 +104,11 @@ class AttemptFailure {
 
 async function attemptOnce(
   fetchFn: typeof fetch,
-  request: Request,
-  timeoutMs: number | undefined,
+  make: () => Request,
+  options: RetryOptions,
   signal: AbortSignal | undefined,
 ): Promise<Response | AttemptFailure> {
+  const { timeoutMs } = options;
   // A controller (not AbortSignal.timeout) so the timer can be cleared once headers arrive:
   // a long video download must not be cut off by a timeout meant for a slow answer.
   const controller = new AbortController();
@@ -115,9 +126,10 @@ async function attemptOnce(
   const release = () => signal?.removeEventListener("abort", onAbort);
   try {
     // The caller's abort stays wired on success: it must still cancel a body that is streaming.
-    return await fetchFn(new Request(request, { signal: controller.signal }));
+    return await fetchFollowingRedirects(fetchFn, make, controller.signal, options.redirects);
   } catch (error) {
     release();
+    if (error instanceof ProviderError) throw error; // a refused redirect: not worth a retry
     if (timedOut) return new AttemptFailure("timeout", `no response within ${timeoutMs} ms`);
     if (signal?.aborted) return new AttemptFailure("cancelled", "aborted by caller");
     return new AttemptFailure("network", error instanceof Error ? error.message : String(error));
@@ -147,4 +159,37 @@ function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
       resolve();
     }
   });
+}
+
+/** What an adapter's `send` needs from its context and options. */
+export interface SenderSetup {
+  fetch: typeof fetch;
+  now: () => number;
+  sleep?: (ms: number) => Promise<void>;
+  /** Extra attempts for idempotent calls (a route's `max_retries`). */
+  retries: number;
+  /** Per attempt (a route's `timeout_ms`). */
+  timeoutMs: number;
+}
+
+/**
+ * An adapter's one `send`: `idempotent` calls are retried; `redirects` opts a media read into
+ * following redirects to other origins (without credentials); everything else stays on origin.
+ */
+export function sender(setup: SenderSetup) {
+  return (
+    request: () => Request,
+    idempotent: boolean,
+    signal?: AbortSignal,
+    redirects?: RedirectPolicy,
+  ): Promise<Response> =>
+    fetchWithRetry(setup.fetch, request, {
+      retries: setup.retries,
+      idempotent,
+      sleep: setup.sleep,
+      now: setup.now,
+      timeoutMs: setup.timeoutMs,
+      signal,
+      redirects,
+    });
 }
