@@ -1,6 +1,6 @@
 /**
  * A contract fake of fal.ai's queue, storage, CDN and webhook keys, built from
- * docs/upstream/providers.md §2 (and the fal docs it cites).
+ * docs/providers/fal.md §2 (and the fal docs it cites).
  *
  * It serves only the documented URLs and checks every request the way fal expects it: the
  * `Authorization: Key …` header on queue and storage calls and on nothing else (the CDN, the

@@ -1,5 +1,5 @@
 /**
- * A contract fake of OpenAI's `/v1/videos`, built from docs/upstream/openai-videos.md.
+ * A contract fake of OpenAI's `/v1/videos`, built from docs/providers/openai.md.
  *
  * It serves only the documented routes under its base URL and checks every request the way the
  * contract demands (auth header, multipart fields, `seconds` as a string, documented sizes, the

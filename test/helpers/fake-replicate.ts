@@ -1,6 +1,6 @@
 /**
  * A contract fake of Replicate's HTTP API and its file delivery host, built from
- * docs/upstream/providers.md §3 and the official JS client's tests.
+ * docs/providers/replicate.md §3 and the official JS client's tests.
  *
  * It serves only the documented routes and checks every request as the contract demands: the
  * Bearer token on the API host and never on the delivery host; a JSON create body of exactly

@@ -1,6 +1,6 @@
 /**
  * A contract fake of Runway's task API and its result CDN, built from
- * docs/upstream/providers.md §4.
+ * docs/providers/runway.md §4.
  *
  * API calls must carry `Authorization: Bearer <key>` and `X-Runway-Version: 2024-11-06`; create
  * bodies are checked field by field against the model's documented union (ratio, integer

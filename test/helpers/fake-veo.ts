@@ -1,5 +1,5 @@
 /**
- * A contract fake of Veo on the Gemini API, built from docs/upstream/providers.md §1.
+ * A contract fake of Veo on the Gemini API, built from docs/providers/veo.md §1.
  *
  * It serves the three documented calls — `POST /v1beta/models/{m}:predictLongRunning`,
  * `GET /v1beta/{operation name}`, and the file download `GET /v1beta/files/{id}:download` —

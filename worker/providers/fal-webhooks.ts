@@ -1,5 +1,5 @@
 /**
- * fal webhook verification (docs/upstream/providers.md §2 "Webhooks"). fal signs each
+ * fal webhook verification (docs/providers/fal.md §2 "Webhooks"). fal signs each
  * delivery with Ed25519 over `requestId\nuserId\ntimestamp\nsha256hex(rawBody)`, carried in the
  * `X-Fal-Webhook-{Request-Id,User-Id,Timestamp,Signature}` headers (signature in hex), with the
  * public keys published as a JWKS. Nothing here needs the API key: the keys are public.

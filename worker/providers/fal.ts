@@ -1,5 +1,5 @@
 /**
- * The `fal` adapter: one fal.ai queue endpoint per route (docs/upstream/providers.md §2).
+ * The `fal` adapter: one fal.ai queue endpoint per route (docs/providers/fal.md §2).
  * fal hosts Kling, Veo, Seedance, Wan… behind one key, each with its own input schema, so the
  * route's options say which fields carry the image, duration, aspect, resolution and audio.
  *

@@ -1,6 +1,6 @@
 /**
  * The `openai` adapter: any host that speaks OpenAI's `/v1/videos` (OpenAI itself until its
- * shutdown, Azure's v1 path, LiteLLM, relays). Facts: docs/upstream/openai-videos.md.
+ * shutdown, Azure's v1 path, LiteLLM, relays). Facts: docs/providers/openai.md.
  *
  * The key lives only in the one auth header built here; URLs are built only from the configured
  * base URL and checked ids; upstream JSON is parsed leniently because hosts omit and add fields.

@@ -1,6 +1,6 @@
 /**
- * A progress figure for providers that give none (most of them: see docs/upstream/
- * providers.md §11.4). It rises with elapsed time against the route's typical duration, quickly
+ * A progress figure for providers that give none (most of them: see docs/providers/
+ * README.md §11.4). It rises with elapsed time against the route's typical duration, quickly
  * at first and then ever more slowly, so it never stalls visibly yet never reaches 100 before
  * the provider says the job is done. The refresher keeps it monotone across polls.
  */

@@ -1,6 +1,6 @@
 /**
  * The `replicate` adapter: one official Replicate model (e.g. `google/veo-3.1`) per route.
- * Facts: docs/upstream/providers.md §3 (API), §11 (cross-cutting), §12.1 (mapping).
+ * Facts: docs/providers/replicate.md §3 (API), §11 (cross-cutting), §12.1 (mapping).
  *
  * The token lives only in the one auth header built here, sent only to the fixed API base.
  * Prediction URLs are rebuilt from that base and a checked id (never `urls.get` from a payload);

@@ -1,5 +1,5 @@
 /**
- * Runway's shapes in our terms (docs/upstream/providers.md §4, §12.1): what each
+ * Runway's shapes in our terms (docs/providers/runway.md §4, §12.1): what each
  * `image_to_video` model accepts and the body that asks for it, and a task read back as an
  * `UpstreamState`. Pure functions, no I/O: `runway.ts` does the talking.
  */

@@ -1,6 +1,6 @@
 /**
  * The `runway` adapter: Runway's own task API, which serves Gen-4.5 and Gen-4 Turbo and resells
- * Veo 3.x and Gemini Omni Flash. Facts: docs/upstream/providers.md §4, §11, §12.1.
+ * Veo 3.x and Gemini Omni Flash. Facts: docs/providers/runway.md §4, §11, §12.1.
  *
  * Runway has no webhooks (§4, §11.5), so jobs are polled; it is the one provider here with a real
  * `progress` figure. Results are signed URLs that expire in 24–48 h, so `content` re-reads the

@@ -1,5 +1,5 @@
 /**
- * The body of a Veo create (providers.md §1 "Create"), built only after refusing — with the list
+ * The body of a Veo create (docs/providers/veo.md §1 "Create"), built only after refusing — with the list
  * of what the model can do — anything it cannot, so no request is sent for it.
  */
 import { ProviderError } from "./errors";

@@ -1,7 +1,7 @@
 /**
  * What the Gemini API says about Veo jobs, read and mapped: the long-running operation, Google's
  * error envelope, and the thin webhook payload. Kept apart from `veo.ts` (which sends requests)
- * so each file stays small. Facts: docs/upstream/providers.md §1 and §12.1.
+ * so each file stays small. Facts: docs/providers/veo.md §1 and §12.1.
  */
 import { z } from "zod";
 import { ProviderError } from "./errors";

@@ -1,5 +1,5 @@
 /**
- * Static Gemini webhooks for Veo (providers.md §1 "Webhooks"): project-level endpoints signed the
+ * Static Gemini webhooks for Veo (docs/providers/veo.md §1 "Webhooks"): project-level endpoints signed the
  * Standard Webhooks way (HMAC-SHA256, `whsec_` secret, ±5 min), carrying a thin payload. The
  * per-request `webhookConfig` kind is signed with an RS256 JWT instead; verifying that is out of
  * scope, which is why the adapter never sends `webhookConfig`.

@@ -1,6 +1,6 @@
 /**
  * The `veo` adapter: Google Veo 3.x through the Gemini API. Facts:
- * docs/upstream/providers.md §1 (and §11, §12.1). Helpers: `veo-request.ts` builds the
+ * docs/providers/veo.md §1 (and §11, §12.1). Helpers: `veo-request.ts` builds the
  * create body, `veo-upstream.ts` reads operations and errors, `veo-webhooks.ts` verifies
  * static webhooks.
  *

@@ -2,7 +2,7 @@
  * The one way provider adapters speak HTTP: every request to an upstream goes through
  * `fetchWithRetry`, which owns retries, per-attempt timeouts and redirects.
  *
- * - Retries mirror the official OpenAI SDK (docs/upstream/openai-videos.md, "Retry policy"):
+ * - Retries mirror the official OpenAI SDK (docs/providers/openai.md, "Retry policy"):
  *   exponential 0.5 s → 8 s with up to 25 % jitter, honouring `retry-after-ms` / `retry-after`;
  *   calls that start work are never retried (docs/decisions/0005-provider-seam.md).
  * - Redirects are never followed by the runtime (`redirect: "manual"`), because the runtime
