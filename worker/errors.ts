@@ -104,6 +104,7 @@ export function fromProviderError(error: ProviderError, param: string | null = n
       });
     case "misconfigured":
     case "bad_response":
+    case "upstream_failed":
       return new ApiError(502, "The video provider failed. Try again later.", {
         code: "provider_error",
       });

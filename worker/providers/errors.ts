@@ -10,8 +10,13 @@ export type ProviderErrorKind =
   | "policy_violation"
   /** The provider rate-limited us; `retryAfter` seconds when it said. */
   | "rate_limited"
-  /** The provider is down or overloaded (5xx, 503). Nothing was started. */
+  /** The provider is down or overloaded (503, or unreachable). Nothing was started. */
   | "unavailable"
+  /**
+   * The provider failed with a server error (500, 502, …) after the request reached it: for a
+   * call that starts work, whether it did is unknown, so its money stays reserved.
+   */
+  | "upstream_failed"
   /** No answer in time: the outcome of the call is unknown. */
   | "timeout"
   /** The upstream job or asset does not exist (or no longer does). */

@@ -89,7 +89,9 @@ export async function providerErrorFromResponse(
       retryAfter,
     );
   }
-  if (status >= 500) return fail("unavailable", "The video provider is unavailable right now.");
+  // Only a 503 says "not now, nothing done"; any other 5xx may come after the work started.
+  if (status === 503) return fail("unavailable", "The video provider is unavailable right now.");
+  if (status >= 500) return fail("upstream_failed", "The video provider failed. Try again later.");
   return fail("bad_response", "The video provider answered with an unexpected error.");
 }
 

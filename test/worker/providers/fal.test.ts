@@ -644,7 +644,7 @@ describe("retrieve", () => {
     });
   });
 
-  it("does not fail the job for a bare 5xx from the edge: it throws unavailable after retrying", async () => {
+  it("does not fail the job for a bare 5xx from the edge: it throws upstream_failed after retrying", async () => {
     const s = setup();
     const id = await completed(s);
     s.fake.script({
@@ -654,7 +654,7 @@ describe("retrieve", () => {
       respond: () => new Response("<html>Bad gateway</html>", { status: 502 }),
     });
     const error = await providerError(s.provider.retrieve(id, { startedAt: NOW }));
-    expect(error.kind).toBe("unavailable");
+    expect(error.kind).toBe("upstream_failed");
     expect(s.sleeps).toHaveLength(2);
     expect(await s.provider.retrieve(id, { startedAt: NOW })).toMatchObject({
       status: "completed",

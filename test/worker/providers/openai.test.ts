@@ -376,10 +376,10 @@ describe("retrieve", () => {
     expect(sleeps).toEqual([3000]);
   });
 
-  it("backs off exponentially with jitter, then gives up as unavailable after max_retries", async () => {
+  it("backs off exponentially with jitter, then gives up as upstream_failed after max_retries", async () => {
     const { fake, provider, sleeps } = setup({ max_retries: 3 });
     fake.failNext(500, { times: 4 });
-    expect((await providerError(provider.retrieve("video_1"))).kind).toBe("unavailable");
+    expect((await providerError(provider.retrieve("video_1"))).kind).toBe("upstream_failed");
     expect(fake.requests).toHaveLength(4);
     expect(sleeps).toHaveLength(3);
     [500, 1000, 2000].forEach((base, i) => {

@@ -305,16 +305,16 @@ describe("create", () => {
     expect(sleeps).toEqual([]);
   });
 
-  it.each([500, 503])(
-    "is not retried on %i: unavailable after exactly one request",
-    async (status) => {
-      const { fake, provider, sleeps } = setup();
-      fake.failNext(status, { times: 3, detail: "Internal server error" });
-      expect((await providerError(provider.create(input()))).kind).toBe("unavailable");
-      expect(fake.requests).toHaveLength(1);
-      expect(sleeps).toEqual([]);
-    },
-  );
+  it.each([
+    [500, "upstream_failed"],
+    [503, "unavailable"],
+  ])("is not retried on %i: %s after exactly one request", async (status, kind) => {
+    const { fake, provider, sleeps } = setup();
+    fake.failNext(status, { times: 3, detail: "Internal server error" });
+    expect((await providerError(provider.create(input()))).kind).toBe(kind);
+    expect(fake.requests).toHaveLength(1);
+    expect(sleeps).toEqual([]);
+  });
 
   it("reports an unknown outcome (timeout) when the connection drops during a create", async () => {
     const options = replicateProviderOptions.parse(VEO);

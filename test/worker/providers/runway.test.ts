@@ -425,10 +425,10 @@ describe("retrieve", () => {
     expect(sleeps[1]).toBe(2000);
   });
 
-  it("reports unavailable once the retries are spent", async () => {
+  it("reports upstream_failed once the retries on 500 are spent", async () => {
     const { fake, provider } = setup();
     fake.failNext(500, { times: 3 });
-    expect((await providerError(provider.retrieve(UNKNOWN_TASK))).kind).toBe("unavailable");
+    expect((await providerError(provider.retrieve(UNKNOWN_TASK))).kind).toBe("upstream_failed");
     expect(fake.requests).toHaveLength(3);
   });
 

@@ -318,10 +318,13 @@ describe("create", () => {
     });
   });
 
-  it.each([500, 503])("is not retried on %s: unavailable after one request", async (status) => {
+  it.each([
+    [500, "upstream_failed"],
+    [503, "unavailable"],
+  ])("is not retried on %s: %s after one request", async (status, kind) => {
     const { fake, provider, sleeps } = setup();
     fake.failNext(status, { grpc: "UNAVAILABLE", times: 3 });
-    expect((await providerError(provider.create(input()))).kind).toBe("unavailable");
+    expect((await providerError(provider.create(input()))).kind).toBe(kind);
     expect(fake.requests).toHaveLength(1);
     expect(sleeps).toEqual([]);
   });
@@ -530,11 +533,11 @@ describe("retrieve", () => {
     expect(s.sleeps).toEqual([2000]);
   });
 
-  it("gives up as unavailable after max_retries", async () => {
+  it("gives up as upstream_failed after max_retries of 500", async () => {
     const s = setup({ max_retries: 1 });
     const name = await createdOp(s);
     s.fake.failNext(500, { times: 2 });
-    expect((await providerError(s.provider.retrieve(name))).kind).toBe("unavailable");
+    expect((await providerError(s.provider.retrieve(name))).kind).toBe("upstream_failed");
     expect(s.fake.requests).toHaveLength(3);
   });
 
