@@ -6,6 +6,7 @@
  * against `Date.now()`) makes these fail, whatever the date they run on.
  */
 import { describe, expect, it } from "vitest";
+import { REPLICATE_ROUTE } from "../fixtures/routes";
 import { FakeReplicate } from "../helpers/fake-replicate";
 import { harness, ORIGIN, SIM_ROUTE, SITES, testClock, type Harness } from "../helpers/harness";
 import { usageOn, withoutBrakes } from "../helpers/ledger";
@@ -15,23 +16,6 @@ const YEAR_MS = 365 * 86_400_000;
 const PAID = { ...SIM_ROUTE, id: "paid", price_per_second_usd: 0.1 };
 const REPLICATE_KEY = "r8_test_FAKEKEY_clockskew_0123456789abcdef";
 const WEBHOOK_SECRET = `whsec_${btoa("clock-skew-webhook-secret-0123456789")}`;
-const REPLICATE_ROUTE = {
-  ...SIM_ROUTE,
-  id: "veo-replicate",
-  upstream_model: "google/veo-3.1",
-  provider: {
-    type: "replicate",
-    api_key_secret: "REPLICATE_API_TOKEN",
-    model: "google/veo-3.1",
-    webhook_secret_secret: "REPLICATE_WEBHOOK_SECRET",
-    aspect_field: "aspect_ratio",
-    resolution_field: "resolution",
-    audio_field: "generate_audio",
-    durations: [4, 6, 8],
-    aspect_ratios: ["16:9", "9:16"],
-    resolutions: ["720p", "1080p"],
-  },
-};
 
 type Video = {
   id: string;

@@ -7,31 +7,12 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { FakeReplicate } from "../../helpers/fake-replicate";
+import { REPLICATE_ROUTE } from "../../fixtures/routes";
 import { harness, ORIGIN, SIM_ROUTE, testClock } from "../../helpers/harness";
 import { createForm, post } from "../../helpers/requests";
 
 const KEY = "r8_FAKEKEY0123456789abcdefghijKLMNOP";
 const SECRET = `whsec_${btoa("a-very-secret-signing-key-0123456789")}`;
-
-const REPLICATE_ROUTE = {
-  ...SIM_ROUTE,
-  id: "veo-replicate",
-  label: "Veo 3.1 (Replicate)",
-  upstream_model: "google/veo-3.1",
-  audio: true,
-  seconds: ["4", "8"],
-  provider: {
-    type: "replicate",
-    model: "google/veo-3.1",
-    webhook_secret_secret: "REPLICATE_WEBHOOK_SECRET",
-    aspect_field: "aspect_ratio",
-    resolution_field: "resolution",
-    audio_field: "generate_audio",
-    durations: [4, 6, 8],
-    aspect_ratios: ["16:9", "9:16"],
-    resolutions: ["720p", "1080p"],
-  },
-};
 
 function setup() {
   const clock = testClock();
