@@ -20,6 +20,7 @@ import {
   mkdirSync,
   readFileSync,
   renameSync,
+  rmSync,
 } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
@@ -161,15 +162,24 @@ async function packagedChromium() {
       createBrotliDecompress(),
       tar.extract(partial),
     );
-    if (!existsSync(fontsDir)) renameSync(partial, fontsDir);
-    // The system's fonts when it has any, then the package's Open Sans.
+    try {
+      renameSync(partial, fontsDir);
+    } catch {
+      rmSync(partial, { recursive: true, force: true }); // another process unpacked them first
+    }
+    // The system's fonts when it has any, then the package's Open Sans; written under a
+    // temporary name so a concurrent launch never reads half a file.
+    const xml = (path) => path.replace(/&/g, "&amp;").replace(/</g, "&lt;");
+    const confPartial = `${fontsConf}.${process.pid}.partial`;
     await writeFile(
-      fontsConf,
+      confPartial,
       `<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "fonts.dtd">\n<fontconfig>\n` +
         `  <include ignore_missing="yes">/etc/fonts/fonts.conf</include>\n` +
-        `  <dir>${fontsDir}</dir>\n  <cachedir>${join(cache, "fonts-cache")}</cachedir>\n` +
+        `  <dir>${xml(fontsDir)}</dir>\n` +
+        `  <cachedir>${xml(join(cache, "fonts-cache"))}</cachedir>\n` +
         `</fontconfig>\n`,
     );
+    renameSync(confPartial, fontsConf);
   }
   return { executablePath, env: { FONTCONFIG_FILE: fontsConf } };
 }

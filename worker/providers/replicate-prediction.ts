@@ -64,11 +64,14 @@ export async function parsePrediction(
 export function checkedOutputUrl(p: Prediction): string | null {
   const first = Array.isArray(p.output) ? p.output[0] : p.output;
   if (typeof first !== "string" || !URL.canParse(first)) return null;
-  const url = new URL(first);
+  return onDeliveryHost(new URL(first)) ? first : null;
+}
+
+/** Plain https on Replicate's delivery host (or a subdomain): where outputs, and their redirects, may go. */
+export function onDeliveryHost(url: URL): boolean {
   const host = url.hostname;
   const delivery = host === "replicate.delivery" || host.endsWith(".replicate.delivery");
-  const plain = url.protocol === "https:" && !url.port && !url.username && !url.password;
-  return delivery && plain ? first : null;
+  return delivery && url.protocol === "https:" && !url.port && !url.username && !url.password;
 }
 
 export interface StateOptions {

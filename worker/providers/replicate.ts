@@ -14,6 +14,7 @@ import {
   PREDICTION_ID,
   base64,
   checkedOutputUrl,
+  onDeliveryHost,
   parsePrediction,
   replicateError,
   toState,
@@ -203,6 +204,7 @@ export function createReplicateProvider(
       if (range && BYTE_RANGE.test(range)) headers.set("range", range);
       const response = await send(() => new Request(url, { headers }), true, request.signal, {
         media: true,
+        allowHost: onDeliveryHost,
       });
       if (response.ok || response.status === 416) return passThroughMediaResponse(response);
       if (response.status === 404 || response.status === 410) {
