@@ -5,6 +5,7 @@
  * the security tests: the secrets sweep and the redirect battery.
  */
 import { SITEVERIFY_URL } from "../../worker/auth/turnstile";
+import { RELAY_PROVIDER, REPLICATE_ROUTE } from "../fixtures/routes";
 import { FakeFal, type FakeFalOptions } from "./fake-fal";
 import { FakeOpenAI } from "./fake-openai";
 import { FakeReplicate } from "./fake-replicate";
@@ -39,12 +40,7 @@ export const ROUTES = [
     ...base,
     id: "relay",
     label: "Sora 2 (relay)",
-    provider: {
-      type: "openai",
-      base_url: "https://relay.example.test/v1",
-      api_key_secret: "RELAY_KEY",
-      max_retries: 0,
-    },
+    provider: RELAY_PROVIDER,
     upstream_model: "sora-2",
     remix: true,
     price_per_second_usd: 0.1,
@@ -113,18 +109,7 @@ export const ROUTES = [
     ...base,
     id: "veo-replicate",
     label: "Veo 3.1 (Replicate)",
-    provider: {
-      type: "replicate",
-      model: "google/veo-3.1",
-      webhook_secret_secret: "REPLICATE_WEBHOOK_SECRET",
-      aspect_field: "aspect_ratio",
-      resolution_field: "resolution",
-      audio_field: "generate_audio",
-      durations: [4, 6, 8],
-      aspect_ratios: ["16:9", "9:16"],
-      resolutions: ["720p", "1080p"],
-      max_retries: 0,
-    },
+    provider: { ...REPLICATE_ROUTE.provider, max_retries: 0 },
     upstream_model: "google/veo-3.1",
     remix: false,
     audio: true,

@@ -7,12 +7,12 @@
 import { z } from "zod";
 import { ProviderError } from "./errors";
 import { fetchWithRetry } from "./kit/send";
+import { WEBHOOK_TOLERANCE_SECONDS } from "./standard-webhooks";
 import type { WebhookEvent } from "./types";
 
 /** Fixed, like every fal URL: never configurable, never derived from a delivery. */
 export const FAL_JWKS_URL = "https://rest.alpha.fal.ai/.well-known/jwks.json";
 
-const TOLERANCE_SECONDS = 300;
 const JWKS_TTL_MS = 60 * 60 * 1000;
 /** A failed check may mean fal rotated its key, but refetch at most this often (no fetch storm). */
 const JWKS_REFRESH_FLOOR_MS = 5 * 60 * 1000;
@@ -112,7 +112,7 @@ export async function verifyFalWebhook(
     throw rejected("missing or malformed X-Fal-Webhook-Request-Id or -Timestamp");
   }
   if (!/^[0-9a-f]{128}$/i.test(signature)) throw rejected("signature is not 64 bytes of hex");
-  if (Math.abs(ctx.now() / 1000 - Number(timestamp)) > TOLERANCE_SECONDS) {
+  if (Math.abs(ctx.now() / 1000 - Number(timestamp)) > WEBHOOK_TOLERANCE_SECONDS) {
     throw rejected("timestamp outside the five-minute window");
   }
 

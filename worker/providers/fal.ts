@@ -169,13 +169,7 @@ export function createFalProvider(options: FalProviderOptions, ctx: FalProviderC
     return `${QUEUE_BASE}/${owner}/${app}/requests/${upstreamId}${suffix}`;
   };
 
-  const send = sender({
-    fetch: ctx.fetch,
-    now: ctx.now,
-    sleep: ctx.sleep,
-    retries: options.max_retries,
-    timeoutMs: options.timeout_ms,
-  });
+  const send = sender(ctx, options);
 
   /** A keyed call; the kit never lets a redirect take the key to another host. */
   const keyed = (url: string, method = "GET", body?: string, extra: HeadersInit = {}) => {

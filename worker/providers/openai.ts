@@ -114,13 +114,7 @@ export function createOpenAIProvider(
     return `${options.base_url}/videos/${encodeURIComponent(upstreamId)}${suffix}`;
   };
 
-  const send = sender({
-    fetch: ctx.fetch,
-    now: ctx.now,
-    sleep: ctx.sleep,
-    retries: options.max_retries,
-    timeoutMs: options.timeout_ms,
-  });
+  const send = sender(ctx, options);
 
   const fail = (response: Response, what: string) =>
     providerErrorFromResponse(response, { what, now: ctx.now(), redact });

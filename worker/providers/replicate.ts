@@ -139,13 +139,7 @@ export function createReplicateProvider(
     return `${API_BASE}/predictions/${id}${suffix}`;
   };
 
-  const send = sender({
-    fetch: ctx.fetch,
-    now: ctx.now,
-    sleep: ctx.sleep,
-    retries: options.max_retries,
-    timeoutMs: options.timeout_ms,
-  });
+  const send = sender(ctx, options);
 
   const fail = (response: Response, what: string) =>
     replicateError(response, { what, now: ctx.now(), redact });

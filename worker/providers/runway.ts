@@ -115,13 +115,7 @@ export function createRunwayProvider(
     });
   };
 
-  const send = sender({
-    fetch: ctx.fetch,
-    now: ctx.now,
-    sleep: ctx.sleep,
-    retries: options.max_retries,
-    timeoutMs: options.timeout_ms,
-  });
+  const send = sender(ctx, options);
 
   const fail = async (response: Response, what: string) => {
     const error = await providerErrorFromResponse(response, { what, now: ctx.now(), redact });

@@ -13,8 +13,8 @@ import { Webhook } from "standardwebhooks";
 import { timingSafeEqualText } from "../timing-safe";
 import { ProviderError } from "./errors";
 
-/** The spec's tolerance for a delivery's timestamp, either side of now. */
-const TOLERANCE_SECONDS = 5 * 60;
+/** How far a delivery's timestamp may be from now, either way (Standard Webhooks and fal). */
+export const WEBHOOK_TOLERANCE_SECONDS = 5 * 60;
 
 export interface VerifiedDelivery {
   /** The `webhook-id` header: stable across retries of one delivery. */
@@ -38,7 +38,7 @@ export async function verifyStandardWebhook(
   if (!id || !timestamp || !signatures) throw rejected("missing required headers");
   if (!/^\d{1,12}$/.test(timestamp)) throw rejected("timestamp is not unix seconds");
   const seconds = Number(timestamp);
-  if (Math.abs(nowMs / 1000 - seconds) > TOLERANCE_SECONDS) {
+  if (Math.abs(nowMs / 1000 - seconds) > WEBHOOK_TOLERANCE_SECONDS) {
     throw rejected("timestamp outside the five-minute window");
   }
 

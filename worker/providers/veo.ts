@@ -76,13 +76,7 @@ export function createVeoProvider(options: VeoProviderOptions, ctx: VeoProviderC
     return new Headers({ ...extra, "x-goog-api-key": ctx.apiKey });
   };
 
-  const send = sender({
-    fetch: ctx.fetch,
-    now: ctx.now,
-    sleep: ctx.sleep,
-    retries: options.max_retries,
-    timeoutMs: options.timeout_ms,
-  });
+  const send = sender(ctx, options);
 
   const fail = (response: Response, what: string) =>
     veoErrorFromResponse(response, { what, now: ctx.now(), redact });

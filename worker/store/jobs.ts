@@ -69,7 +69,7 @@ export interface ListPage {
 const MAX_INDEX_PAGES = 10;
 
 /** KV's shortest `expirationTtl`, in seconds. */
-export const KV_MIN_TTL_SECONDS = 60;
+const KV_MIN_TTL_SECONDS = 60;
 
 export class JobStore {
   /** `now` is the worker's injected clock (ms), the one that set `record_expires_at`. */

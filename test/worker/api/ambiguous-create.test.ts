@@ -5,6 +5,7 @@
  * started — 503, 429, 4xx refusals — give the money back.
  */
 import { describe, expect, it } from "vitest";
+import { RELAY_PROVIDER } from "../../fixtures/routes";
 import { FakeOpenAI } from "../../helpers/fake-openai";
 import { harness, SIM_ROUTE, todayUtcAt } from "../../helpers/harness";
 import { usageOn, withoutBrakes } from "../../helpers/ledger";
@@ -16,12 +17,7 @@ const NOON = todayUtcAt(12);
 const RELAY = {
   ...SIM_ROUTE,
   id: "relay",
-  provider: {
-    type: "openai",
-    base_url: "https://relay.example.test/v1",
-    api_key_secret: "K",
-    max_retries: 0,
-  },
+  provider: RELAY_PROVIDER,
   upstream_model: "sora-2",
   price_per_second_usd: 0.1,
 };
@@ -32,7 +28,7 @@ function setup() {
     clock: { ms: NOON },
     routes: [RELAY],
     fetch: fake.fetch,
-    vars: { K: API_KEY, SPEND_CAP_SERVER_KEY_USD_PER_DAY: "1" },
+    vars: { RELAY_KEY: API_KEY, SPEND_CAP_SERVER_KEY_USD_PER_DAY: "1" },
   });
   withoutBrakes(h);
   const create = () => h.server("/v1/videos", post(createForm({ model: "relay" })));

@@ -15,6 +15,7 @@ import {
   publicPrediction,
   type FakeReplicateOptions,
 } from "../../helpers/fake-replicate";
+import { REPLICATE_VEO_PROVIDER } from "../../fixtures/routes";
 import { wholeSecondNow } from "../../helpers/clock";
 import { expectProviderError } from "../../helpers/provider-error";
 
@@ -23,16 +24,7 @@ const SECRET = `whsec_${btoa("a-very-secret-signing-key-0123456789")}`;
 const HOOK = "https://stillmotion.example.test/webhooks/replicate";
 // The fake clock starts at the real now: webhook timestamps are judged against it.
 const NOW = wholeSecondNow();
-const VEO = {
-  type: "replicate",
-  model: "google/veo-3.1",
-  aspect_field: "aspect_ratio",
-  resolution_field: "resolution",
-  audio_field: "generate_audio",
-  durations: [4, 6, 8],
-  aspect_ratios: ["16:9", "9:16"],
-  resolutions: ["720p", "1080p"],
-};
+const VEO = REPLICATE_VEO_PROVIDER;
 
 const fakes: FakeReplicate[] = [];
 afterEach(() => {

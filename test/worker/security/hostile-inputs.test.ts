@@ -15,6 +15,7 @@
 import { env } from "cloudflare:workers";
 import { sign } from "hono/jwt";
 import { describe, expect, it } from "vitest";
+import { RELAY_PROVIDER } from "../../fixtures/routes";
 import { FakeOpenAI } from "../../helpers/fake-openai";
 import { harness, SIM_ROUTE, SITES, type Harness } from "../../helpers/harness";
 import { usageOn } from "../../helpers/ledger";
@@ -31,12 +32,7 @@ const PAID_ROUTE = {
   ...SIM_ROUTE,
   id: "relay",
   label: "Relay (paid)",
-  provider: {
-    type: "openai",
-    base_url: "https://relay.example.test/v1",
-    api_key_secret: "RELAY_KEY",
-    max_retries: 0,
-  },
+  provider: RELAY_PROVIDER,
   upstream_model: "sora-2",
   price_per_second_usd: 0.1,
 };

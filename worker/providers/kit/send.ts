@@ -161,34 +161,37 @@ function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-/** What an adapter's `send` needs from its context and options. */
-export interface SenderSetup {
+/** The injected I/O every adapter context carries. */
+export interface SenderContext {
   fetch: typeof fetch;
   now: () => number;
   sleep?: (ms: number) => Promise<void>;
-  /** Extra attempts for idempotent calls (a route's `max_retries`). */
-  retries: number;
-  /** Per attempt (a route's `timeout_ms`). */
-  timeoutMs: number;
+}
+
+/** The option fragment every HTTP provider block has (`max_retries`, `timeout_ms`). */
+export interface SenderOptions {
+  max_retries: number;
+  timeout_ms: number;
 }
 
 /**
- * An adapter's one `send`: `idempotent` calls are retried; `redirects` opts a media read into
- * following redirects to other origins (without credentials); everything else stays on origin.
+ * An adapter's one `send`, made from its context and options: `idempotent` calls are retried;
+ * `redirects` opts a media read into following redirects to other origins (without
+ * credentials); everything else stays on origin.
  */
-export function sender(setup: SenderSetup) {
+export function sender(ctx: SenderContext, options: SenderOptions) {
   return (
     request: () => Request,
     idempotent: boolean,
     signal?: AbortSignal,
     redirects?: RedirectPolicy,
   ): Promise<Response> =>
-    fetchWithRetry(setup.fetch, request, {
-      retries: setup.retries,
+    fetchWithRetry(ctx.fetch, request, {
+      retries: options.max_retries,
       idempotent,
-      sleep: setup.sleep,
-      now: setup.now,
-      timeoutMs: setup.timeoutMs,
+      sleep: ctx.sleep,
+      now: ctx.now,
+      timeoutMs: options.timeout_ms,
       signal,
       redirects,
     });

@@ -4,9 +4,9 @@
  * properties hold for all of them; test/worker/security/redirects.test.ts checks that they do.
  */
 import { describe, expect, it } from "vitest";
-import { ProviderError } from "../../../../worker/providers/errors";
 import type { RedirectPolicy } from "../../../../worker/providers/kit/redirects";
 import { fetchWithRetry } from "../../../../worker/providers/kit/send";
+import { expectProviderError } from "../../../helpers/provider-error";
 
 const API = "https://api.provider.test";
 const KEY = "sk-test-FAKEKEY-kit-redirects-0123456789";
@@ -60,14 +60,8 @@ const keyed =
 const send = (fetch: typeof globalThis.fetch, make: () => Request, redirects?: RedirectPolicy) =>
   fetchWithRetry(fetch, make, { retries: 0, idempotent: true, redirects });
 
-async function refusal(promise: Promise<unknown>): Promise<ProviderError> {
-  const error = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ProviderError);
-  return error as ProviderError;
-}
+/** A refused redirect: a ProviderError that quotes no part of the key. */
+const refusal = (promise: Promise<unknown>) => expectProviderError(promise, KEY, KEY.slice(8, 20));
 
 describe("redirects in the provider kit", () => {
   it("follows a hop on the same origin with the request as built, credentials and body", async () => {
