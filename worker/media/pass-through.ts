@@ -15,6 +15,9 @@ const MEDIA_HEADERS = [
  * Re-wraps an upstream media response (200, 206 or 416) for the client: the body stream is
  * handed over untouched, so bytes flow natively without passing through JavaScript, and only
  * whitelisted headers survive (no cookies, request ids, or upstream hostnames).
+ *
+ * The upstream's Content-Type is kept only as its claim: the content route hands every provider's
+ * answer to `servedMedia` (./media-type.ts), which decides the type the client sees.
  */
 export function passThroughMediaResponse(upstream: Response): Response {
   const headers = new Headers();

@@ -1,7 +1,8 @@
 /**
  * `GET /v1/videos/{id}/content`: media bytes streamed from the provider untouched — no
  * buffering, `Range`/206 passed through — for the owner (Bearer) or for whoever holds a signed
- * content URL for exactly this video and variant (`<video>`/`<img>` cannot send headers).
+ * content URL for exactly this video and variant (`<video>`/`<img>` cannot send headers). What
+ * type they are served as is decided by worker/media/media-type.ts, never by the provider.
  */
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
@@ -11,14 +12,13 @@ import { verifyContentToken } from "../auth/tokens";
 import type { AppEnv } from "../context";
 import { ApiError, invalidRequest, notFound } from "../errors";
 import { authenticate } from "../middleware/auth";
+import { servedMedia, type MediaVariant } from "../media/media-type";
 import { ProviderError } from "../providers/errors";
 import type { JobRecord } from "../store/jobs";
 import { errorResponses } from "./openapi-helpers";
 import { checkVideoId, jobStore, loadOwned, providerFor, refreshed, routeOf } from "./shared";
 
 type C = Context<AppEnv>;
-
-const EXTENSIONS = { video: "mp4", thumbnail: "webp", spritesheet: "jpg" } as const;
 
 export function registerContentRoute(app: OpenAPIHono<AppEnv>): void {
   app.openAPIRegistry.registerPath({
@@ -29,8 +29,14 @@ export function registerContentRoute(app: OpenAPIHono<AppEnv>): void {
     request: { params: VideoIdParam, query: ContentQuery },
     responses: {
       200: {
-        description: "The bytes",
-        content: { "video/mp4": { schema: { type: "string", format: "binary" } } },
+        description:
+          "The bytes: video/mp4, image/webp (thumbnail) or image/jpeg (spritesheet) inline when they are that, otherwise application/octet-stream as an attachment",
+        content: Object.fromEntries(
+          ["video/mp4", "image/webp", "image/jpeg", "application/octet-stream"].map((type) => [
+            type,
+            { schema: { type: "string", format: "binary" } },
+          ]),
+        ),
       },
       206: { description: "The requested byte range" },
       416: { description: "Range not satisfiable" },
@@ -76,11 +82,7 @@ async function viaSignedUrl(c: C, id: string, variant: string, token: string): P
   return record;
 }
 
-async function stream(
-  c: C,
-  stored: JobRecord,
-  variant: keyof typeof EXTENSIONS,
-): Promise<Response> {
+async function stream(c: C, stored: JobRecord, variant: MediaVariant): Promise<Response> {
   const record = await refreshed(c, stored);
   if (record.status !== "completed") {
     throw invalidRequest(
@@ -107,10 +109,10 @@ async function stream(
     }
     throw error;
   }
-  const headers = new Headers(upstream.headers);
-  headers.set("content-disposition", `inline; filename="${record.id}.${EXTENSIONS[variant]}"`);
-  headers.set("cache-control", "private, max-age=300");
+  // Type, disposition, nosniff and CSP: whatever the provider said, media-type.ts decides.
+  const response = await servedMedia(upstream, variant, record.id);
+  response.headers.set("cache-control", "private, max-age=300");
   // Media elements on the embedding page load these cross-origin.
-  headers.set("cross-origin-resource-policy", "cross-origin");
-  return new Response(upstream.body, { status: upstream.status, headers });
+  response.headers.set("cross-origin-resource-policy", "cross-origin");
+  return response;
 }
