@@ -6,6 +6,7 @@
 import { z } from "zod";
 import type { WorkerEnv } from "./env";
 import { readSecret } from "./env";
+import { registerSecrets } from "./redact";
 import { isTestSecret } from "./auth/turnstile";
 import type { Cap } from "./ledger/schema";
 import { providerOptions } from "./providers/registry";
@@ -131,8 +132,24 @@ export function configFor(env: WorkerEnv): Config {
   if (!config) {
     config = parseConfig(env);
     cache.set(env, config);
+    registerSecrets(secretsOf(config));
   }
   return config;
+}
+
+/**
+ * The values no log line may carry, even in part (worker/redact.ts). The documented development
+ * credentials and Cloudflare's Turnstile test secrets are left out: they are public, and masking
+ * their words (or their runs of zeros) would garble every line.
+ */
+function secretsOf(config: Config): string[] {
+  const dev = new Set<string>([DEV_SESSION_SECRET, ...Object.values(DEV_SERVER_KEYS)]);
+  return [
+    config.sessionSecret,
+    ...config.serverKeys.map((k) => k.key),
+    ...Object.values(config.providerKeys),
+    ...Object.values(config.turnstileSecrets),
+  ].filter((secret) => secret && !dev.has(secret) && !isTestSecret(secret));
 }
 
 export function parseConfig(env: WorkerEnv): Config {

@@ -1,11 +1,40 @@
 /**
  * Structured logs: one JSON object per line, so Workers Logs can filter by field. Callers pass
  * only what is safe to keep: ids, routes, kinds and amounts — never keys, tokens or prompts.
+ *
+ * As a second line of defence, every field that may carry text from elsewhere (`detail`,
+ * `error`, anything not listed below) passes the one redaction rule (worker/redact.ts), so a
+ * secret an upstream quoted is masked here too. Deny by default: only fields whose values our
+ * own code makes (ids, names from the configuration, numbers) are written as they are.
  */
+import { redactRegistered } from "./redact";
+
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
+/** Fields whose values are ours: ids we minted, names from the configuration, enums. */
+const OWN_FIELDS = new Set([
+  "request_id",
+  "video_id",
+  "remixed_from",
+  "owner",
+  "route",
+  "site",
+  "provider",
+  "kind",
+  "step",
+  "what",
+  "status",
+  "size",
+  "seconds",
+  "scope",
+]);
+
 export function log(level: LogLevel, event: string, fields: Record<string, unknown> = {}): void {
-  const line = JSON.stringify({ level, event, ...fields });
+  const safe: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(fields)) {
+    safe[name] = OWN_FIELDS.has(name) ? value : redactRegistered(value);
+  }
+  const line = JSON.stringify({ level, event, ...safe });
   if (level === "error") console.error(line);
   else if (level === "warn") console.warn(line);
   else console.log(line);

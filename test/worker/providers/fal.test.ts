@@ -4,7 +4,7 @@ import {
   falProviderOptions,
   type FalProviderOptions,
 } from "../../../worker/providers/fal";
-import { FalJwksCache } from "../../../worker/providers/fal-webhooks";
+import { FalJwksCache } from "../../../worker/providers/fal/webhooks";
 import type { CreateInput, InputImage, Provider } from "../../../worker/providers/types";
 import {
   CDN,

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { fetchWithRetry } from "../../../worker/providers/kit/send";
-import { parseRetryAfter, sanitizeUpstreamText } from "../../../worker/providers/upstream-errors";
+import { parseRetryAfter } from "../../../worker/providers/kit/errors";
+import { sanitizeUpstreamText } from "../../../worker/providers/kit/sanitize";
 import {
   createOpenAIProvider,
   openAIProviderOptions,

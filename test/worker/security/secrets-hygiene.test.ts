@@ -461,6 +461,30 @@ async function sweep(d: Deployment): Promise<Seen[]> {
 }
 
 /** Every 12-character slice of every secret, with where it was found. */
+/** Known kind prefixes (publishing them gives nothing away); the rest of a key is its body. */
+const KEY_PREFIXES = ["sk-proj-", "sk-", "r8_", "key_", "AIza"];
+
+/**
+ * Slices of a key's body an upstream might quote: 4, 6 and 11 characters from its start, middle
+ * and end (the end always included: "…ends in 3b8a1c6"). Each slice holds a digit, so ordinary
+ * words in a message cannot be mistaken for a leak.
+ */
+function keySlices(key: string): string[] {
+  const prefix = KEY_PREFIXES.find((p) => key.startsWith(p)) ?? "";
+  const body = key.slice(prefix.length);
+  const slices = new Set<string>();
+  for (const length of [4, 6, 11]) {
+    for (const start of [0, Math.floor((body.length - length) / 2), body.length - length]) {
+      // Walk towards the end until the slice holds a digit (the last one always tried as is).
+      let at = start;
+      while (at + length < body.length && !/\d/.test(body.slice(at, at + length))) at++;
+      slices.add(body.slice(at, at + length));
+    }
+  }
+  slices.add(body.slice(-6));
+  return [...slices];
+}
+
 function leaks(everything: Seen[]): string[] {
   const found: string[] = [];
   for (const [name, secret] of Object.entries(SECRETS)) {
@@ -560,19 +584,23 @@ describe("secrets hygiene", () => {
 
   it("redacts a key that an upstream quotes only in part", async () => {
     // Upstreams that quote a key often shorten it ("Incorrect API key provided: sk-abc…wxyz").
-    // Redacting the exact key is not enough: any 12 characters of it identify (and, for a
-    // prefix, half give away) the key. Every provider is made to quote the first 20 and the last
-    // 16 characters of its key in a refused create; nothing of it may reach a response or a log.
+    // Redacting the exact key (or 8-character windows of it, the first rule here) is not enough:
+    // an outside review saw 11 characters including the last 6 reach a caller. Every provider
+    // quotes slices of 4, 6 and 11 characters from the start, middle and end of its key's body
+    // in a refused create; not one of those exact slices may reach a response or a log line.
     const d = deployment();
     const lines = captureConsole();
     const seen: Seen[] = [];
+    const quoted = new Map<string, string[]>();
     for (const { model, seconds, key } of PROVIDERS) {
+      const slices = keySlices(key);
+      quoted.set(model, slices);
       // 401: the caller gets a fixed message, the detail goes to the log. 400: the upstream's
       // reason is passed on to the caller (sanitized), so a quoted key part would reach them.
       for (const status of [401, 400]) {
         failures(d, model).create(
           status,
-          `Invalid key ${key.slice(0, 20)}... (ends in ${key.slice(-16)})`,
+          `Invalid key ${slices.map((s, i) => (i % 2 ? `ends in ${s}` : `${s}…`)).join(" / ")}`,
         );
         const response = await d.h.as(
           SECRETS.SERVER_KEY_BACKEND,
@@ -585,6 +613,15 @@ describe("secrets hygiene", () => {
     }
     const everything = [...seen, ...lines.map((text, i) => ({ label: `console line ${i}`, text }))];
     expect(leaks(everything)).toEqual([]);
+    const fragments: string[] = [];
+    for (const [model, slices] of quoted) {
+      for (const slice of slices) {
+        for (const { label, text } of everything) {
+          if (text.includes(slice)) fragments.push(`[${model}] ${JSON.stringify(slice)} in ${label}`);
+        }
+      }
+    }
+    expect(fragments).toEqual([]);
   });
 
   it("never logs a prompt that an upstream quotes back in its refusal", async () => {

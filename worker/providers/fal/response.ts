@@ -1,11 +1,14 @@
 /**
- * Reading fal's answers for the fal adapter (fal.ts): its two error bodies and their types in our
- * failure codes, response bodies that may break off, and which URLs count as fal's own assets.
+ * Reading fal's answers (docs/providers/fal.md §2): queue states, results, its two error bodies
+ * and their types in our failure codes, and which URLs count as fal's own assets.
  */
 import { z } from "zod";
-import { ProviderError } from "./errors";
-import type { FailureCode } from "./types";
-import { isPolicyCode, providerErrorFromResponse, sanitizeUpstreamText } from "./upstream-errors";
+import { ProviderError } from "../errors";
+import { readBody } from "../kit/body";
+import { isPolicyCode, upstreamFailure } from "../kit/errors";
+import { sanitizeUpstreamText } from "../kit/sanitize";
+import type { FailureCode, UpstreamState, VideoStatus } from "../types";
+import { FAL_REQUEST_ID } from "./webhooks";
 
 export const CANCELLED = {
   code: "cancelled" as const,
@@ -52,14 +55,9 @@ export async function readFalError(
   const header = response.headers.get("x-fal-error-type");
   const type = header || body?.error_type || first?.type || null;
   const message = typeof body?.detail === "string" ? body.detail : (first?.msg ?? "");
-  const headers = new Headers();
-  for (const name of ["retry-after", "retry-after-ms"]) {
-    const value = response.headers.get(name);
-    if (value !== null) headers.set(name, value);
-  }
   return {
     status: response.status,
-    headers,
+    headers: response.headers,
     type: type ? sanitizeUpstreamText(type, redact).slice(0, 64) : null,
     message: sanitizeUpstreamText(message, redact),
     typed: Boolean(header || body?.error_type || body?.detail),
@@ -73,13 +71,8 @@ export function falCallError(
   now: number,
   redact: readonly string[],
 ) {
-  const { status, type, message, headers } = failure;
-  const envelope = JSON.stringify({ error: { message, type, code: type } });
-  return providerErrorFromResponse(new Response(envelope, { status, headers }), {
-    what,
-    now,
-    redact,
-  });
+  const { status, type, message, headers = new Headers() } = failure;
+  return upstreamFailure(status, headers, { message, type, code: type }, { what, now, redact });
 }
 
 const TIMEOUT_TYPES = new Set(["request_timeout", "startup_timeout", "generation_timeout"]);
@@ -118,54 +111,35 @@ export function isFalAssetUrl(value: string): boolean {
   );
 }
 
-/** A body cut off after the headers: the outcome is unknown, which is what `timeout` means. */
-export async function readBody(
-  response: Response,
-  what: string,
-): Promise<{ text: string; json: unknown }> {
-  let text: string;
-  try {
-    text = await response.text();
-  } catch {
-    throw new ProviderError(
-      "timeout",
-      "The video provider did not answer in time.",
-      `${what}: body read failed`,
-    );
-  }
-  try {
-    return { text, json: JSON.parse(text) };
-  } catch {
-    return { text, json: undefined };
-  }
-}
+export const submitted = z.object({
+  request_id: z.string().regex(FAL_REQUEST_ID),
+  queue_position: z.number().int().nonnegative().nullish().catch(null),
+});
+export const uploadTicket = z.object({ upload_url: z.string(), file_url: z.string() });
+/** fal-js `types/common.ts` L82–109; FAILED/CANCELED and `error(_type)` are read if seen (§2). */
+export const queueStatus = z.object({
+  status: z.string(),
+  queue_position: z.number().int().nonnegative().nullish().catch(null),
+  error: z.string().nullish().catch(null),
+  error_type: z.string().nullish().catch(null),
+});
+export const videoResult = z.object({ video: z.object({ url: z.string() }) });
 
-/** Upstream JSON, parsed leniently (fal adds fields) but with the fields we need required. */
-export async function readJson<T>(
-  response: Response,
-  schema: z.ZodType<T>,
-  what: string,
-  redact: readonly string[],
-): Promise<T> {
-  const { text, json } = await readBody(response, what);
-  const parsed = schema.safeParse(json);
-  if (parsed.success) return parsed.data;
-  const sample = sanitizeUpstreamText(text.slice(0, 200), redact);
-  throw new ProviderError(
-    "bad_response",
-    "The video provider answered something unreadable.",
-    `${what}: ${sample}`,
-  );
-}
 
-export function isHttpsUrl(value: string): boolean {
-  return URL.canParse(value) && new URL(value).protocol === "https:";
-}
+export const NO_VIDEO = "The video provider finished without a usable video.";
 
-export function base64(bytes: Uint8Array): string {
-  let binary = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) {
-    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  }
-  return btoa(binary);
-}
+export const state = (
+  status: VideoStatus,
+  progress: number,
+  error: UpstreamState["error"] = null,
+  expiresAt: number | null = null,
+): UpstreamState => ({ status, progress, error, expiresAt });
+export const failed = (code: FailureCode, message: string) => state("failed", 0, { code, message });
+
+/** Queue position → 0–5 (§12.1): the front of the queue reads 5, unknown reads 0. */
+export const queuedProgress = (position: number | null) =>
+  position === null ? 0 : Math.max(0, 5 - position);
+
+export const noVideo = (detail: string) =>
+  new ProviderError("not_found", "The video provider has no such video.", detail);
+

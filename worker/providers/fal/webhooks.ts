@@ -5,10 +5,10 @@
  * public keys published as a JWKS. Nothing here needs the API key: the keys are public.
  */
 import { z } from "zod";
-import { ProviderError } from "./errors";
-import { fetchWithRetry } from "./kit/send";
-import { WEBHOOK_TOLERANCE_SECONDS } from "./standard-webhooks";
-import type { WebhookEvent } from "./types";
+import { ProviderError } from "../errors";
+import { fetchWithRetry } from "../kit/send";
+import { WEBHOOK_TOLERANCE_SECONDS } from "../kit/standard-webhooks";
+import type { WebhookEvent } from "../types";
 
 /** Fixed, like every fal URL: never configurable, never derived from a delivery. */
 export const FAL_JWKS_URL = "https://rest.alpha.fal.ai/.well-known/jwks.json";

@@ -1,9 +1,12 @@
 /**
- * One mapping from a failed upstream HTTP response to the `ProviderError` the worker acts on,
- * and the sanitiser that keeps upstream text safe to log or show (no keys, no URLs).
+ * One mapping from a failed upstream HTTP response to the `ProviderError` the worker acts on.
+ * Its body is read through the kit's one body reader (size limit) and its text through the one
+ * sanitiser (`sanitize.ts`), so every adapter shows callers the same, redacted, kind of message.
  */
 import { z } from "zod";
-import { ProviderError } from "./errors";
+import { ProviderError } from "../errors";
+import { readBody } from "./body";
+import { sanitizeUpstreamText } from "./sanitize";
 
 /** Codes that mean "refused on content policy grounds" (`sentinel_block` is seen on relays). */
 const POLICY_CODES = new Set(["moderation_blocked", "sentinel_block", "content_policy_violation"]);
@@ -44,8 +47,26 @@ export async function providerErrorFromResponse(
   response: Response,
   options: { what: string; now?: number; redact?: readonly string[] },
 ): Promise<ProviderError> {
-  const { status } = response;
-  const body = await readErrorBody(response);
+  return upstreamFailure(response.status, response.headers, await readErrorBody(response), options);
+}
+
+/** An upstream failure already read into its parts (a provider with its own error body). */
+export interface FailureParts {
+  message: string;
+  type: string | null;
+  code: string | null;
+}
+
+/**
+ * The one status → kind mapping, for a failure whose body an adapter read itself (fal's and
+ * Replicate's error bodies are not OpenAI's). Only `retry-after(-ms)` is read from `headers`.
+ */
+export function upstreamFailure(
+  status: number,
+  headers: Headers,
+  body: FailureParts,
+  options: { what: string; now?: number; redact?: readonly string[] },
+): ProviderError {
   const reason = sanitizeUpstreamText(body.message, options.redact);
   const labels = sanitizeUpstreamText(
     [body.type, body.code].filter(Boolean).join("/"),
@@ -81,7 +102,7 @@ export async function providerErrorFromResponse(
     return fail("timeout", "The video provider did not answer in time.");
   }
   if (status === 429) {
-    const waitMs = parseRetryAfter(response.headers, options.now ?? Date.now());
+    const waitMs = parseRetryAfter(headers, options.now ?? Date.now());
     const retryAfter = waitMs === null ? undefined : Math.ceil(waitMs / 1000);
     return fail(
       "rate_limited",
@@ -95,19 +116,13 @@ export async function providerErrorFromResponse(
   return fail("bad_response", "The video provider answered with an unexpected error.");
 }
 
-async function readErrorBody(response: Response) {
-  let text = "";
-  try {
-    text = await response.text();
-  } catch {
-    // A body that breaks mid-read still leaves the status to go on.
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    return { message: text.slice(0, 1_000), type: null, code: null };
-  }
+async function readErrorBody(response: Response): Promise<FailureParts> {
+  // A body that breaks mid-read (or is oversized) still leaves the status to go on.
+  const { text, json } = await readBody(response, "error").catch(() => ({
+    text: "",
+    json: undefined,
+  }));
+  if (json === undefined) return { message: text.slice(0, 1_000), type: null, code: null };
   const parsed = errorEnvelope.safeParse(json);
   const envelope = parsed.success ? parsed.data : { error: null, message: null };
   const error = typeof envelope.error === "object" ? envelope.error : null;
@@ -119,29 +134,6 @@ async function readErrorBody(response: Response) {
     type: error?.type ?? null,
     code: error?.code ?? null,
   };
-}
-
-/**
- * Makes upstream text safe to log or show: known secrets, URLs (they may carry signed tokens),
- * credentials and long token-like strings are replaced, control characters dropped, and the
- * result capped at 200 characters.
- */
-export function sanitizeUpstreamText(text: string, redact: readonly string[] = []): string {
-  let out = text;
-  for (const secret of redact) if (secret.length >= 4) out = out.split(secret).join("[redacted]");
-  out = out
-    .replace(/\b[a-z][a-z0-9+.-]*:\/\/\S+/gi, "[url]")
-    .replace(/\bdata:\S+/gi, "[data]")
-    .replace(/\b(bearer|basic)\s+\S+/gi, "$1 [redacted]")
-    .replace(/\b(api[-_]?key|token|secret|password)(["']?\s*[:=]\s*)\S+/gi, "$1$2[redacted]")
-    .replace(/\b(sk|pk|rk|whsec|sess)[-_][\w*.-]{4,}/gi, "[redacted]")
-    .replace(/(?=[\w+/=.-]*\d)(?=[\w+/=.-]*[a-z])[\w+/=.-]{24,}/gi, "[redacted]")
-    .replace(/[\u0000-\u001f\u007f]+/g, " ")
-    .replace(/\s+/g, " ")
-    .trim();
-  // Last, so the patterns above still see whole tokens: any stretch of a secret left over.
-  for (const secret of redact) out = redactSecret(out, secret);
-  return out.length > 200 ? `${out.slice(0, 199)}…` : out;
 }
 
 /**
@@ -157,19 +149,4 @@ export function parseRetryAfter(headers: Headers, now: number): number | null {
   if (/^\d+(\.\d+)?$/.test(value)) return Number.parseFloat(value) * 1000;
   const date = Date.parse(value);
   return Number.isNaN(date) ? null : Math.max(0, date - now);
-}
-
-/**
- * Removes a secret from text, and any 8-character stretch of it too: upstreams like to quote a
- * key's beginning and end ("sk-abc…xyz1234"), and part of a key is still a leak.
- */
-function redactSecret(text: string, secret: string): string {
-  if (secret.length < 4) return text;
-  let out = text.split(secret).join("[redacted]");
-  const WINDOW = 8;
-  for (let i = 0; i + WINDOW <= secret.length; i++) {
-    const part = secret.slice(i, i + WINDOW);
-    if (out.includes(part)) out = out.split(part).join("[redacted]");
-  }
-  return out;
 }

@@ -12,7 +12,8 @@
  *   allow-list of harmless headers; anything else is refused.
  */
 import { ProviderError } from "../errors";
-import { parseRetryAfter, sanitizeUpstreamText } from "../upstream-errors";
+import { parseRetryAfter } from "./errors";
+import { sanitizeUpstreamText } from "./sanitize";
 import { fetchFollowingRedirects, type RedirectPolicy } from "./redirects";
 
 export interface RetryOptions {

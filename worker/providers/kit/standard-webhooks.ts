@@ -10,8 +10,8 @@
  * the worker's injected clock, so every time check in the worker reads one clock.
  */
 import { Webhook } from "standardwebhooks";
-import { timingSafeEqualText } from "../timing-safe";
-import { ProviderError } from "./errors";
+import { timingSafeEqualText } from "../../timing-safe";
+import { ProviderError } from "../errors";
 
 /** How far a delivery's timestamp may be from now, either way (Standard Webhooks and fal). */
 export const WEBHOOK_TOLERANCE_SECONDS = 5 * 60;

@@ -1,14 +1,16 @@
 /**
- * Reading Replicate's answers: the prediction object (§3 "Status"), its mapping onto our states
- * (§12.1), the output URL check, Replicate's `{detail,title,status}` error bodies, and the
- * image data URI and webhook body helpers.
- * Everything is parsed leniently: Replicate adds fields, and `error` has no fixed shape.
+ * Reading Replicate's answers (docs/providers/replicate.md): the prediction object (§3
+ * "Status"), its mapping onto our states (§12.1), the output URL check, and Replicate's
+ * `{detail,title,status}` error bodies. Everything is parsed leniently: Replicate adds fields,
+ * and `error` has no fixed shape.
  */
 import { z } from "zod";
-import { ProviderError } from "./errors";
-import { estimatedProgress } from "./progress";
-import type { FailureCode, UpstreamState } from "./types";
-import { providerErrorFromResponse, sanitizeUpstreamText } from "./upstream-errors";
+import type { ProviderError } from "../errors";
+import { readBody, readJson } from "../kit/body";
+import { upstreamFailure } from "../kit/errors";
+import { estimatedProgress } from "../kit/progress";
+import { sanitizeUpstreamText } from "../kit/sanitize";
+import type { FailureCode, UpstreamState } from "../types";
 
 /** Prediction ids go into URL paths: plain tokens only (Replicate's are 26 base32 characters). */
 export const PREDICTION_ID = /^[a-z0-9]{8,64}$/i;
@@ -30,31 +32,8 @@ const prediction = z.object({
 export type Prediction = z.infer<typeof prediction>;
 
 /** Reads a 2xx body as a prediction; a body cut off after a 200 leaves the outcome unknown. */
-export async function parsePrediction(
-  response: Response,
-  redact: readonly string[],
-): Promise<Prediction> {
-  let text: string;
-  try {
-    text = await response.text();
-  } catch (error) {
-    const detail = sanitizeUpstreamText(error instanceof Error ? error.message : String(error));
-    const message = "The video provider did not answer in time.";
-    throw new ProviderError("timeout", message, `body read failed: ${detail}`);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  const parsed = prediction.safeParse(json);
-  if (!parsed.success) {
-    const sample = sanitizeUpstreamText(text.slice(0, 200), redact);
-    const message = "The video provider answered something unreadable.";
-    throw new ProviderError("bad_response", message, `not a prediction: ${sample}`);
-  }
-  return parsed.data;
+export function parsePrediction(response: Response, redact: readonly string[]): Promise<Prediction> {
+  return readJson(response, prediction, "prediction", redact);
 }
 
 /**
@@ -147,60 +126,20 @@ const problem = z.object({
 
 /**
  * Maps a failed Replicate response. Replicate answers RFC 9457-style `{detail, title, status}`
- * (the SDK's tests), so the body is re-wrapped in the envelope `providerErrorFromResponse` reads
- * and the shared status mapping (401 → misconfigured, 429 → rate_limited + Retry-After …) is
- * reused. Safety refusals carry no code, only words, so those become a policy code here.
+ * (the SDK's tests); its parts go through the kit's one status mapping (401 → misconfigured,
+ * 429 → rate_limited + Retry-After …). Safety refusals carry no code, only words, so those become a policy code here.
  */
 export async function replicateError(
   response: Response,
   options: { what: string; now: number; redact: readonly string[] },
 ): Promise<ProviderError> {
-  let text = "";
-  try {
-    text = await response.text();
-  } catch {
-    // The status alone still says enough.
-  }
-  let json: unknown = null;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = { detail: text.slice(0, 1_000) };
-  }
-  const body = problem.safeParse(json);
+  const { text, json } = await readBody(response, "error").catch(() => ({ text: "", json: null }));
+  const body = problem.safeParse(json ?? { detail: text.slice(0, 1_000) });
   const { detail, title, error } = body.success
     ? body.data
     : { detail: null, title: null, error: null };
   const message = detail ?? error ?? title ?? "";
   const policy = response.status >= 400 && response.status < 500 && POLICY_WORDS.test(message);
-  const envelope = {
-    error: { message, type: title ?? null, code: policy ? "content_policy_violation" : null },
-  };
-  // Only the waiting hints travel with it: the old length and encoding no longer apply.
-  const headers = new Headers({ "content-type": "application/json" });
-  for (const name of ["retry-after", "retry-after-ms"]) {
-    const value = response.headers.get(name);
-    if (value !== null) headers.set(name, value);
-  }
-  const rewrapped = new Response(JSON.stringify(envelope), { status: response.status, headers });
-  return providerErrorFromResponse(rewrapped, options);
-}
-
-/** The prediction id of a verified webhook body (the prediction object, §3), or null. */
-export function webhookPredictionId(body: string): string | null {
-  try {
-    const parsed = z.object({ id: z.string().regex(PREDICTION_ID) }).safeParse(JSON.parse(body));
-    return parsed.success ? parsed.data.id : null;
-  } catch {
-    return null;
-  }
-}
-
-/** Chunked, so large images never overflow the argument limit of `fromCharCode`. */
-export function base64(bytes: Uint8Array): string {
-  let binary = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) {
-    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  }
-  return btoa(binary);
+  const code = policy ? "content_policy_violation" : null;
+  return upstreamFailure(response.status, response.headers, { message, type: title ?? null, code }, options);
 }

@@ -1,19 +1,15 @@
 /**
- * Runway's shapes in our terms (docs/providers/runway.md §4, §12.1): what each
- * `image_to_video` model accepts and the body that asks for it, and a task read back as an
- * `UpstreamState`. Pure functions, no I/O: `runway.ts` does the talking.
+ * What Runway is asked for (docs/providers/runway.md §4): what each `image_to_video` model
+ * accepts and the body that asks for it. Pure functions, no I/O: `index.ts` does the talking.
  */
-import { z } from "zod";
-import { ProviderError } from "./errors";
-import { sanitizeUpstreamText } from "./upstream-errors";
-import type { CreateInput, FailureCode, UpstreamState } from "./types";
+import { ProviderError } from "../errors";
+import { dataUri } from "../kit/bytes";
+import type { CreateInput } from "../types";
 
 /** A data URI `promptImage` may be at most 5 MB, header included (§4, docs "assets/inputs"). */
 export const RUNWAY_DATA_URI_MAX_BYTES = 5_000_000;
 /** `promptText` is capped at 1000 UTF-16 code units (§4), which is what `String.length` counts. */
 export const RUNWAY_PROMPT_MAX_UNITS = 1000;
-/** How long a result stays downloadable: the low end of "24–48 hours" (§4 Result). */
-const RESULT_TTL_SECONDS = 24 * 3600;
 
 /** `flag`: the body takes `audio`; `always`/`never`: fixed; `unknown`: no switch, unconfirmed. */
 type AudioSupport = "flag" | "always" | "never" | "unknown";
@@ -55,17 +51,6 @@ export const RUNWAY_MODELS: Readonly<Record<string, RunwayModel>> = {
   },
 };
 
-/** `GET /v1/tasks/{id}` ([SDK] tasks.ts), read leniently: odd fields fall back, extras are ignored. */
-export const runwayTask = z.object({
-  id: z.string(),
-  status: z.string(),
-  progress: z.number().nullish().catch(null),
-  output: z.array(z.string()).nullish().catch(null),
-  failure: z.string().nullish().catch(null),
-  failureCode: z.string().nullish().catch(null),
-});
-export type RunwayTask = z.infer<typeof runwayTask>;
-
 /**
  * The `image_to_video` body for `input`, or an `input_rejected` naming what the model accepts
  * (checked before any request). An unknown model is an operator mistake: `misconfigured`.
@@ -104,15 +89,14 @@ export function runwayCreateBody(
     throw refuse(`${name} accepts a prompt of at most ${RUNWAY_PROMPT_MAX_UNITS} characters.`);
   }
   const { bytes, mime } = input.image;
-  const head = `data:${mime};base64,`;
-  const uriBytes = head.length + 4 * Math.ceil(bytes.length / 3);
+  const uriBytes = `data:${mime};base64,`.length + 4 * Math.ceil(bytes.length / 3);
   if (uriBytes > RUNWAY_DATA_URI_MAX_BYTES) {
     // Base64 adds a third, so the limit on the image itself is about 3.7 MB.
     throw refuse("Runway accepts an input image of at most 5 MB once encoded (about 3.7 MB).");
   }
   return {
     model: name,
-    promptImage: head + base64(bytes),
+    promptImage: dataUri(mime, bytes),
     ...(input.prompt ? { promptText: input.prompt } : {}),
     ratio,
     duration,
@@ -121,72 +105,4 @@ export function runwayCreateBody(
       ? { contentModeration: { publicFigureThreshold } }
       : {}),
   };
-}
-
-export interface StateContext {
-  estimate: () => number;
-  nowSeconds: number;
-  redact: readonly string[];
-}
-
-/** Runway's task states onto ours (§12.1). Unknown words keep polling; the job then times out. */
-export function runwayTaskState(task: RunwayTask, c: StateContext): UpstreamState {
-  const state = (status: UpstreamState["status"], progress: number) =>
-    ({ status, progress, error: null, expiresAt: null }) satisfies UpstreamState;
-  switch (task.status) {
-    case "PENDING":
-    // THROTTLED: over the organisation's concurrency tier; Runway queues it by itself (§4).
-    case "THROTTLED":
-      return state("queued", 0);
-    case "SUCCEEDED":
-      if (!task.output?.[0]) {
-        return {
-          ...state("failed", 0),
-          error: failed("provider_error", "", "finished with no video"),
-        };
-      }
-      // Runway gives no completion time; this first sight of it is close enough.
-      return { ...state("completed", 100), expiresAt: c.nowSeconds + RESULT_TTL_SECONDS };
-    case "FAILED":
-      return { ...state("failed", 0), error: mapFailure(task, c.redact) };
-    case "CANCELLED":
-      return { ...state("failed", 0), error: failed("cancelled", "", "was cancelled") };
-    default:
-      return state("in_progress", runningProgress(task.progress, c.estimate));
-  }
-}
-
-/**
- * The SDK documents `progress` as 0–1, but its scale is UNCONFIRMED (§4, §13): a value above 1
- * can only be a percentage. Capped at 99: only SUCCEEDED is 100.
- */
-function runningProgress(raw: number | null | undefined, estimate: () => number): number {
-  if (raw === null || raw === undefined || !Number.isFinite(raw)) return estimate();
-  const percent = raw > 1 ? raw : raw * 100;
-  return Math.min(99, Math.max(0, Math.floor(percent)));
-}
-
-/** `failureCode` is dot-separated, most generic first (§4, [SDK] tasks.ts). */
-function mapFailure(task: RunwayTask, redact: readonly string[]): UpstreamState["error"] {
-  const code = task.failureCode ?? "";
-  const reason = sanitizeUpstreamText(task.failure ?? "", redact);
-  if (/^SAFETY(\.|$)/.test(code))
-    return failed("policy_violation", reason, "was refused on content safety grounds");
-  if (/^ASSET(\.|$)/.test(code))
-    return failed("input_rejected", reason, "could not use the input image");
-  if (/TIMEOUT/.test(code)) return failed("timeout", reason, "took too long");
-  return failed("provider_error", reason, "could not make this video");
-}
-
-function failed(code: FailureCode, reason: string, fallback: string) {
-  return { code, message: reason || `The video provider ${fallback}.` };
-}
-
-/** Base64 in 32 KiB slices: spreading a whole image into `fromCharCode` would overflow the stack. */
-function base64(bytes: Uint8Array): string {
-  let binary = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) {
-    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  }
-  return btoa(binary);
 }

@@ -1,80 +1,41 @@
 /**
  * The `veo` adapter: Google Veo 3.x through the Gemini API. Facts:
- * docs/providers/veo.md §1 (and §11, §12.1). Helpers: `veo-request.ts` builds the
- * create body, `veo-upstream.ts` reads operations and errors, `veo-webhooks.ts` verifies
- * static webhooks.
+ * docs/providers/veo.md §1 (and §11, §12.1). `request.ts` builds the create body,
+ * `response.ts` reads operations and errors, `webhooks.ts` verifies static webhooks.
  *
  * The key travels only in the `x-goog-api-key` header, and only to generativelanguage.googleapis.com
  * (never as `?key=`, which the AI SDK appends, §1 "Result"). URLs are built from one fixed base
- * and checked operation names; the video file is fetched server-side and streamed through.
+ * and checked operation names; the video file is fetched server-side and streamed through, and
+ * Google's redirect to its download host is followed by the kit without the key.
  */
 import { z } from "zod";
-import { passThroughMediaResponse } from "../media/pass-through";
-import { log } from "../log";
-import { ProviderError } from "./errors";
-import { sender } from "./kit/send";
-import type { Provider, ProviderContext } from "./types";
-import { sanitizeUpstreamText } from "./upstream-errors";
-import { OPERATION_NAME, mapOperation, veoErrorFromResponse, veoOperation } from "./veo-upstream";
-import { requestBody } from "./veo-request";
-import { verifyVeoWebhook } from "./veo-webhooks";
+import { log } from "../../log";
+import { passThroughMediaResponse } from "../../media/pass-through";
+import { ProviderError } from "../errors";
+import { readJson, unreadable } from "../kit/body";
+import { credentialHeader, forwardedRange } from "../kit/headers";
+import { sender } from "../kit/send";
+import type { Provider } from "../types";
+import type { VeoProviderContext, VeoProviderOptions } from "./options";
+import { requestBody } from "./request";
+import { mapOperation, OPERATION_NAME, veoErrorFromResponse, veoOperation } from "./response";
+import { verifyVeoWebhook } from "./webhooks";
+
+export { veoProviderOptions, type VeoProviderOptions } from "./options";
 
 const API_HOST = "generativelanguage.googleapis.com";
 const BASE_URL = `https://${API_HOST}/v1beta`;
-
-const secretName = z.string().regex(/^[A-Z][A-Z0-9_]*$/);
-
-/** The `provider` block of a MODEL_ROUTES route served by Veo on the Gemini API. */
-export const veoProviderOptions = z
-  .object({
-    type: z.literal("veo"),
-    /** Name of the worker secret holding the Gemini API key (never the key itself). */
-    api_key_secret: secretName.default("GEMINI_API_KEY"),
-    /**
-     * Name of the secret holding the `whsec_…` signing secret of a static project webhook
-     * pointed at `/webhooks/veo`; without it the adapter only polls.
-     */
-    webhook_secret_secret: secretName.optional(),
-    /** Sent as `personGeneration` only when set (§1: some models refuse `allow_adult`). */
-    person_generation: z.enum(["allow_all", "allow_adult", "dont_allow"]).optional(),
-    /** Sent as `negativePrompt` on every job of the route. */
-    negative_prompt: z.string().trim().min(1).max(1_000).optional(),
-    /** For the progress estimate: Veo reports none; latency is 11 s to 6 min (§1 "Result"). */
-    typical_seconds: z.number().int().min(10).max(900).default(90),
-    /** Per attempt, until the response headers arrive. */
-    timeout_ms: z.number().int().min(1_000).max(300_000).default(30_000),
-    /** Retries of idempotent calls only (poll, download); create is sent once. */
-    max_retries: z.number().int().min(0).max(5).default(2),
-  })
-  .strict();
-export type VeoProviderOptions = z.infer<typeof veoProviderOptions>;
-
-/** What the adapter needs beyond the shared context. */
-export type VeoProviderContext = ProviderContext & {
-  apiKey: string;
-  /** The `whsec_…` value named by `webhook_secret_secret`. */
-  webhookSecret?: string;
-  sleep?: (ms: number) => Promise<void>;
-};
-
-const HEADER_SAFE = /^[\x21-\x7e]+$/;
-const BYTE_RANGE = /^bytes=\d*-\d*$/;
 
 /** Builds the adapter for one route. Never throws here: a missing key fails each call instead. */
 export function createVeoProvider(options: VeoProviderOptions, ctx: VeoProviderContext): Provider {
   const redact = [ctx.apiKey, ctx.webhookSecret ?? ""];
   const typicalMs = options.typical_seconds * 1000;
 
-  const keyHeaders = (extra: Record<string, string>): Headers => {
-    if (!HEADER_SAFE.test(ctx.apiKey)) {
-      throw new ProviderError(
-        "misconfigured",
-        "The video provider is not configured.",
-        `secret ${options.api_key_secret} is missing or not a valid header value`,
-      );
-    }
-    return new Headers({ ...extra, "x-goog-api-key": ctx.apiKey });
-  };
+  const keyHeaders = (extra: Record<string, string>): Headers =>
+    new Headers({
+      ...extra,
+      ...credentialHeader("x-goog-api-key", "", ctx.apiKey, options.api_key_secret),
+    });
 
   const send = sender(ctx, options);
 
@@ -94,9 +55,8 @@ export function createVeoProvider(options: VeoProviderOptions, ctx: VeoProviderC
     const h = keyHeaders({ accept: "application/json" });
     const response = await send(() => new Request(url, { headers: h }), true, signal);
     if (!response.ok) throw await fail(response, "video");
-    const op = veoOperation.safeParse(await readJson(response, redact));
-    if (!op.success) throw unreadable("not an operation");
-    const mapped = mapOperation(op.data, { now: ctx.now(), startedAt, typicalMs, redact });
+    const op = await readJson(response, veoOperation, "operation", redact);
+    const mapped = mapOperation(op, { now: ctx.now(), startedAt, typicalMs, redact });
     if (mapped.hint) log("warn", "veo_job_failed", { provider: "veo", detail: mapped.hint });
     return mapped;
   };
@@ -107,7 +67,7 @@ export function createVeoProvider(options: VeoProviderOptions, ctx: VeoProviderC
    */
   const download = (uri: string, range: string | null, signal?: AbortSignal) => {
     const url = checkedUrl(uri, true);
-    const h = keyHeaders(range ? { range } : {});
+    const h = keyHeaders(forwardedRange(range));
     return send(() => new Request(url, { headers: h }), true, signal, {
       media: true,
       allowHost: (target) => isGoogleUrl(target, false),
@@ -137,12 +97,12 @@ export function createVeoProvider(options: VeoProviderOptions, ctx: VeoProviderC
           `${error.detail} — check upstream_model`,
         );
       }
-      const created = z.object({ name: z.string() }).safeParse(await readJson(response, redact));
-      if (!created.success || !OPERATION_NAME.test(created.data.name)) {
+      const created = await readJson(response, z.object({ name: z.string() }), "operation", redact);
+      if (!OPERATION_NAME.test(created.name)) {
         throw unreadable("operation name failed the format check");
       }
       return {
-        upstreamId: created.data.name,
+        upstreamId: created.name,
         status: "queued",
         progress: 0,
         error: null,
@@ -170,12 +130,7 @@ export function createVeoProvider(options: VeoProviderOptions, ctx: VeoProviderC
           `operation is ${state.status}`,
         );
       }
-      const range = request.range?.trim() ?? "";
-      const response = await download(
-        videoUri,
-        BYTE_RANGE.test(range) ? range : null,
-        request.signal,
-      );
+      const response = await download(videoUri, request.range, request.signal);
       if (response.ok || response.status === 416) return passThroughMediaResponse(response);
       const error = await fail(response, "video content");
       // A file past its 2 days (§1) is gone; the Files API is reported to answer 403 "… or it
@@ -228,33 +183,4 @@ function checkedUrl(value: string, apiHostOnly: boolean): string {
   return value;
 }
 
-function unreadable(detail: string): ProviderError {
-  return new ProviderError(
-    "bad_response",
-    "The video provider answered something unreadable.",
-    detail,
-  );
-}
 
-/** A body cut off after a 200: the call may have taken effect, so the outcome is unknown. */
-async function readJson(response: Response, redact: readonly string[]): Promise<unknown> {
-  let text: string;
-  try {
-    text = await response.text();
-  } catch (error) {
-    const detail = sanitizeUpstreamText(
-      error instanceof Error ? error.message : String(error),
-      redact,
-    );
-    throw new ProviderError(
-      "timeout",
-      "The video provider did not answer in time.",
-      `body read failed: ${detail}`,
-    );
-  }
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw unreadable(`not JSON: ${sanitizeUpstreamText(text.slice(0, 200), redact)}`);
-  }
-}

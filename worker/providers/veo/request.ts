@@ -2,10 +2,11 @@
  * The body of a Veo create (docs/providers/veo.md §1 "Create"), built only after refusing — with the list
  * of what the model can do — anything it cannot, so no request is sent for it.
  */
-import { ProviderError } from "./errors";
-import { sizeParts } from "./sizes";
-import type { CreateInput } from "./types";
-import type { VeoProviderOptions } from "./veo";
+import { ProviderError } from "../errors";
+import { base64 } from "../kit/bytes";
+import { sizeParts } from "../kit/sizes";
+import type { CreateInput } from "../types";
+import type { VeoProviderOptions } from "./options";
 
 /** §1 "Allowed values": 16:9 or 9:16 at 720p, 1080p or 4k; 4, 6 or 8 s; 8 s at 1080p/4k. */
 const SIZES = ["1280x720", "720x1280", "1920x1080", "1080x1920", "3840x2160", "2160x3840"];
@@ -64,7 +65,7 @@ export function requestBody(
   const instance: Record<string, unknown> = { prompt: input.prompt };
   if (input.image) {
     instance.image = {
-      bytesBase64Encoded: toBase64(input.image.bytes),
+      bytesBase64Encoded: base64(input.image.bytes),
       mimeType: input.image.mime,
     };
   }
@@ -76,12 +77,4 @@ export function requestBody(
   if (options.person_generation) parameters.personGeneration = options.person_generation;
   if (options.negative_prompt) parameters.negativePrompt = options.negative_prompt;
   return { instances: [instance], parameters };
-}
-
-function toBase64(bytes: Uint8Array): string {
-  let binary = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) {
-    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  }
-  return btoa(binary);
 }

@@ -4,10 +4,12 @@
  * so each file stays small. Facts: docs/providers/veo.md §1 and §12.1.
  */
 import { z } from "zod";
-import { ProviderError } from "./errors";
-import { estimatedProgress } from "./progress";
-import type { UpstreamState } from "./types";
-import { providerErrorFromResponse, sanitizeUpstreamText } from "./upstream-errors";
+import { ProviderError } from "../errors";
+import { readBody } from "../kit/body";
+import { upstreamFailure } from "../kit/errors";
+import { estimatedProgress } from "../kit/progress";
+import { sanitizeUpstreamText } from "../kit/sanitize";
+import type { UpstreamState } from "../types";
 
 /** An operation name as `predictLongRunning` returns it (§1 "Create"); it becomes a URL path. */
 export const OPERATION_NAME = /^models\/[\w.-]+\/operations\/[\w-]+$/;
@@ -217,24 +219,16 @@ export async function veoErrorFromResponse(
   response: Response,
   options: { what: string; now: number; redact: readonly string[] },
 ): Promise<ProviderError> {
-  let body = "";
-  try {
-    body = await response.text();
-  } catch {
-    // The status alone still says enough.
-  }
-  const parsed = googleError.safeParse(safeJson(body));
+  const { text, json } = await readBody(response, "error").catch(() => ({ text: "", json: null }));
+  const parsed = googleError.safeParse(json);
+  const { status: code, headers } = response;
   if (!parsed.success) {
-    const raw = new Response(body, { status: response.status, headers: response.headers });
-    return providerErrorFromResponse(raw, options);
+    return upstreamFailure(code, headers, { message: text.slice(0, 1_000), type: null, code: null }, options);
   }
   const { message = "", status = "", details = [] } = parsed.data.error;
   const reasons = details.map((d) => d.reason).filter(Boolean);
-  const normalized = new Response(
-    JSON.stringify({ error: { message, type: status || null, code: reasons[0] ?? null } }),
-    { status: response.status, headers: response.headers },
-  );
-  const error = await providerErrorFromResponse(normalized, options);
+  const label = { message, type: status || null, code: reasons[0] ?? null };
+  const error = upstreamFailure(code, headers, label, options);
   const detail = error.detail;
   if (reasons.includes("API_KEY_INVALID") || /api key not valid/i.test(message)) {
     return new ProviderError(
@@ -269,12 +263,4 @@ export async function veoErrorFromResponse(
     }
   }
   return error;
-}
-
-function safeJson(body: string): unknown {
-  try {
-    return JSON.parse(body);
-  } catch {
-    return undefined;
-  }
 }

@@ -4,11 +4,11 @@
  * per-request `webhookConfig` kind is signed with an RS256 JWT instead; verifying that is out of
  * scope, which is why the adapter never sends `webhookConfig`.
  */
-import { ProviderError } from "./errors";
-import { verifyStandardWebhook } from "./standard-webhooks";
-import type { WebhookEvent } from "./types";
-import { sanitizeUpstreamText } from "./upstream-errors";
-import { OPERATION_NAME } from "./veo-upstream";
+import { ProviderError } from "../errors";
+import { sanitizeUpstreamText } from "../kit/sanitize";
+import { verifyStandardWebhook } from "../kit/standard-webhooks";
+import type { WebhookEvent } from "../types";
+import { OPERATION_NAME } from "./response";
 
 /** Verifies a Standard Webhooks delivery, then finds the operation it is about. */
 export async function verifyVeoWebhook(

@@ -5,9 +5,9 @@
  */
 import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
-import { verifyStandardWebhook } from "../../../worker/providers/standard-webhooks";
-import { wholeSecondNow } from "../../helpers/clock";
-import { expectProviderError } from "../../helpers/provider-error";
+import { verifyStandardWebhook } from "../../../../worker/providers/kit/standard-webhooks";
+import { wholeSecondNow } from "../../../helpers/clock";
+import { expectProviderError } from "../../../helpers/provider-error";
 
 const SECRET = `whsec_${btoa("standard-webhooks-unit-secret-0123456789")}`;
 const OTHER = `whsec_${btoa("some-other-signing-secret-9876543210ab")}`;

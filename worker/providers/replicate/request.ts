@@ -1,0 +1,54 @@
+/**
+ * The prediction Replicate is asked for (docs/providers/replicate.md §3 "Create"): the model's
+ * own inputs, refusing what the route's model cannot do before any request is sent.
+ */
+import { ProviderError } from "../errors";
+import { dataUri } from "../kit/bytes";
+import { sizeParts } from "../kit/sizes";
+import type { CreateInput } from "../types";
+import type { ReplicateProviderOptions } from "./options";
+
+/** The JS client refuses to inline more than this as data URIs (§3 "Create", `MAX_DATA_URI_SIZE`). */
+export const MAX_INLINE_IMAGE_BYTES = 10_000_000;
+
+/** `{input, webhook?, webhook_events_filter?}`, refusing what the model cannot do first. */
+export function createBody(options: ReplicateProviderOptions, input: CreateInput, signed: boolean) {
+  const { model } = options;
+  const refuse = (message: string) => new ProviderError("input_rejected", message);
+  const { aspect, resolution } = sizeParts(input.size);
+  const seconds = Number(input.seconds);
+  if (!options.durations.includes(seconds)) {
+    throw refuse(`${model} accepts durations (seconds): ${options.durations.join(", ")}`);
+  }
+  if (options.aspect_ratios && !options.aspect_ratios.includes(aspect)) {
+    throw refuse(`${model} accepts aspect ratios: ${options.aspect_ratios.join(", ")}`);
+  }
+  if (options.resolutions && !options.resolutions.includes(resolution)) {
+    throw refuse(`${model} accepts resolutions: ${options.resolutions.join(", ")}`);
+  }
+  if (input.audio !== undefined && !options.audio_field) {
+    throw refuse(`${model} has no audio switch: leave audio out`);
+  }
+  const fields: Record<string, unknown> = { ...options.extra_input, prompt: input.prompt };
+  fields[options.duration_field] = seconds;
+  if (options.aspect_field) fields[options.aspect_field] = aspect;
+  if (options.resolution_field) fields[options.resolution_field] = resolution;
+  if (options.audio_field && input.audio !== undefined) fields[options.audio_field] = input.audio;
+  if (input.image) {
+    const { bytes, mime } = input.image;
+    if (bytes.length > MAX_INLINE_IMAGE_BYTES) {
+      const mb = (bytes.length / 1_000_000).toFixed(1);
+      throw refuse(`Replicate accepts input images up to 10 MB; this one is ${mb} MB`);
+    }
+    // Inline as a data URI (§11.2): nothing of ours has to be publicly reachable.
+    fields[options.image_field] = dataUri(mime, bytes);
+  }
+  const body: Record<string, unknown> = { input: fields };
+  // Only a signed receiver may be named, and Replicate cannot reach a local dev server.
+  if (signed && input.webhookUrl?.startsWith("https://")) {
+    body.webhook = input.webhookUrl;
+    body.webhook_events_filter = ["completed"];
+  }
+  return body;
+}
+
