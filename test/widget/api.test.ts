@@ -241,6 +241,7 @@ describe("StillMotionClient requests", () => {
     [404, "not_found", "not_found"],
     [409, "idempotency_key_reused", "input"],
     [409, "idempotency_request_in_progress", "rate_limit"],
+    [409, "idempotency_outcome_unknown", "unconfirmed"],
     [413, "payload_too_large", "input"],
     [429, "rate_limited", "rate_limit"],
     [429, "budget_exceeded", "budget"],

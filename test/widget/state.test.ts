@@ -206,7 +206,9 @@ describe("transition", () => {
 
   it("returns to the editor after a refusal that needs a change", () => {
     const submitting = run(...toEditing, { type: "submit", key: "k1", prompt: "Waves." });
-    for (const kind of ["policy", "input", "auth"] as const) {
+    // `unconfirmed`: the worker holds the key of a send whose outcome is unknown, so resending
+    // it cannot help; from the editor, a new submit carries a new key (a new, paid video).
+    for (const kind of ["policy", "input", "auth", "unconfirmed"] as const) {
       const failed = transition(submitting, { type: "request-failed", problem: problem(kind) });
       expect(transition(failed, { type: "retry" }).name, kind).toBe("editing");
     }

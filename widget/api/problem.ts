@@ -13,6 +13,8 @@ export type ProblemKind =
   | "rate_limit"
   | "budget"
   | "provider"
+  /** A send reached the provider but its outcome is unknown; its Idempotency-Key is held. */
+  | "unconfirmed"
   | "not_found"
   | "server"
   | "aborted";
@@ -117,6 +119,9 @@ function kindOf(status: number, code: string | null): ProblemKind {
   // The same submit is still running on the worker (a retry after a dropped connection):
   // waiting briefly and resending the same Idempotency-Key returns its job.
   if (status === 429 || code === "idempotency_request_in_progress") return "rate_limit";
+  // An earlier send under this key may have started a job; resending the same key cannot help
+  // until the worker's hold ends, so the visitor decides whether to start another video.
+  if (code === "idempotency_outcome_unknown") return "unconfirmed";
   if (status === 502 || status === 503 || status === 504) return "provider";
   return status >= 400 && status < 500 ? "input" : "server";
 }

@@ -122,6 +122,8 @@ export const en = {
   errorBudgetLater: "This site has reached its spending limit for videos. Try again later.",
   errorProvider: "The video service is having trouble. Try again in a moment.",
   errorTimeout: "The video took too long and was stopped. Try again.",
+  errorUnconfirmed:
+    "The video service did not confirm that your video started. Sending it again starts a new video.",
   errorNetwork: "The connection was lost. Check that you are online, then try again.",
   errorAuth: "This video widget is not set up correctly for this site. Tell the site owner.",
   errorNotFound: "That video is no longer available. Start over to make a new one.",

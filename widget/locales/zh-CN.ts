@@ -111,6 +111,7 @@ export const zhCN: Strings = {
   errorBudgetLater: "本站的视频费用已达上限。请稍后再试。",
   errorProvider: "视频服务出现故障。请稍后再试。",
   errorTimeout: "视频生成时间过长，已被停止。请重试。",
+  errorUnconfirmed: "视频服务未确认您的视频是否已开始生成。再次发送将生成一个新视频。",
   errorNetwork: "网络连接已断开。请确认已联网后重试。",
   errorAuth: "此视频组件在本站的配置有误。请告知网站所有者。",
   errorNotFound: "该视频已不可用。请重新开始制作新视频。",

@@ -40,6 +40,8 @@ function apiMessage(p: ApiProblem, t: Strings, lang: string): string {
       return later(t.errorBudget, t.errorBudgetLater, p.retryAfter, lang);
     case "provider":
       return t.errorProvider;
+    case "unconfirmed":
+      return t.errorUnconfirmed;
     case "network":
     case "aborted":
       return t.errorNetwork;

@@ -7,7 +7,8 @@
  *
  *   usage(day, scope)      → micro-USD and videos reserved or settled that UTC day
  *   reservations(id)       → one per paid-or-free create: amount, scopes, state, video id
- *   idempotency(owner,key) → the request hash and the job it made, kept 24 h
+ *   idempotency(owner,key) → the request hash and the job it made, kept 24 h; a key whose
+ *                            create had an unknown outcome is held until `held_until`
  */
 import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
@@ -39,6 +40,7 @@ type Idem = {
   reservation_id: string;
   video_id: string | null;
   created_at: number;
+  held_until: number | null;
 };
 type Reservation = { day: string; scopes: string; amount: number; state: string };
 
@@ -122,6 +124,24 @@ export class SpendLedger extends DurableObject<Env> {
     return rowsWritten > 0;
   }
 
+  /**
+   * The provider's answer to a create was ambiguous (a 5xx after the request may have started,
+   * a reset, a timeout): the job may be running and billing. The money stays reserved and the
+   * Idempotency-Key stays held — a repeat gets "outcome unknown", never a second job — until
+   * `untilMs`, by when the route's job timeout has passed and the provider has either run the job
+   * or given up on it. After that the key is free again; the money stays counted for its day.
+   */
+  hold(id: string, untilMs: number): boolean {
+    reservationId.parse(id);
+    nowInput.parse(untilMs);
+    const { rowsWritten } = this.sql.exec(
+      "UPDATE idempotency SET held_until = ? WHERE reservation_id = ? AND video_id IS NULL",
+      untilMs,
+      id,
+    );
+    return rowsWritten > 0;
+  }
+
   /** One reservation as the ledger holds it (for the operator and the tests), or null. */
   reservation(
     id: string,
@@ -160,7 +180,11 @@ export class SpendLedger extends DurableObject<Env> {
         if (seen.body_hash !== idempotency.bodyHash) {
           return { ok: false, reason: "idempotency_conflict" };
         }
-        if (seen.video_id === null) return { ok: true, pending: true };
+        if (seen.video_id === null) {
+          return seen.held_until === null
+            ? { ok: true, pending: true }
+            : { ok: true, pending: true, heldUntil: seen.held_until };
+        }
         return { ok: true, reservationId: seen.reservation_id, replay: { videoId: seen.video_id } };
       }
     }
@@ -209,16 +233,22 @@ export class SpendLedger extends DurableObject<Env> {
     return { ok: true, reservationId: id };
   }
 
-  /** The remembered use of a key, or null when it is new, expired or its create was cut off. */
+  /**
+   * The remembered use of a key, or null when it is new, expired, its create was cut off (the
+   * pending lease ran out), or its ambiguous outcome's hold has passed.
+   */
   private idempotent(owner: string, key: string, now: number): Idem | null {
     const row = this.one<Idem>(
-      "SELECT body_hash, reservation_id, video_id, created_at FROM idempotency WHERE owner = ? AND key = ?",
+      "SELECT body_hash, reservation_id, video_id, created_at, held_until FROM idempotency WHERE owner = ? AND key = ?",
       owner,
       key,
     );
     if (!row) return null;
     const age = now - row.created_at;
-    if (age < IDEMPOTENCY_TTL_MS && (row.video_id !== null || age < PENDING_LEASE_MS)) return row;
+    const live =
+      row.video_id !== null ||
+      (row.held_until !== null ? now < row.held_until : age < PENDING_LEASE_MS);
+    if (age < IDEMPOTENCY_TTL_MS && live) return row;
     this.sql.exec("DELETE FROM idempotency WHERE owner = ? AND key = ?", owner, key);
     return null;
   }

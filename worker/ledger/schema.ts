@@ -57,7 +57,8 @@ export interface BudgetRefusal {
 
 export type ReserveResult =
   | { ok: true; reservationId: string; replay?: { videoId: string } }
-  | { ok: true; pending: true }
+  /** The key's first request is still running, or its outcome upstream is unknown until `heldUntil` (ms). */
+  | { ok: true; pending: true; heldUntil?: number }
   | BudgetRefusal
   | { ok: false; reason: "idempotency_conflict" };
 

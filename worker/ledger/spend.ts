@@ -3,7 +3,9 @@
  *
  *   startSpend  → reserve the price and claim the Idempotency-Key before the provider is called;
  *                 a repeat of an earlier request returns that request's job instead
- *   failed      → the provider call threw: refund if it promises nothing started
+ *   failed      → the provider call threw: refund if it promises nothing started; otherwise
+ *                 (the outcome is unknown) keep the money and hold the key until the route's
+ *                 job timeout has passed
  *   lost        → the job started but could not be stored: keep the money, free the key
  *   recorded    → the job is stored: attach it to the key (and settle at once if it finished)
  */
@@ -80,9 +82,16 @@ export async function startSpend(c: C, request: SpendRequest): Promise<SpendStar
     });
     throw budgetError(result, amountMicroUsd, now);
   }
-  if ("pending" in result) throw inProgress();
+  if ("pending" in result) {
+    throw result.heldUntil === undefined ? inProgress() : outcomeUnknown(result.heldUntil, now);
+  }
   if (result.replay) return { replay: await replayed(c, result.replay.videoId) };
-  return { reservation: new Reservation(c.env, result.reservationId, amountMicroUsd) };
+  return {
+    reservation: new Reservation(c.env, result.reservationId, amountMicroUsd, {
+      now: deps.now,
+      holdMs: config.limits.jobTimeoutSeconds * 1000,
+    }),
+  };
 }
 
 /** Provider refusals that promise nothing was started upstream, so nothing can be billed. */
@@ -96,22 +105,32 @@ const NOTHING_STARTED: ReadonlySet<ProviderErrorKind> = new Set([
   "misconfigured",
 ]);
 
+/** How a reservation whose create had an unknown outcome is held. */
+export interface HoldPolicy {
+  now: () => number;
+  /** How long the key stays held: the route's job timeout, after which upstream gave up too. */
+  holdMs: number;
+}
+
 /** An open reservation; each step logs (never throws) when the ledger cannot be reached. */
 export class Reservation {
   constructor(
     private readonly env: WorkerEnv,
     readonly id: string,
     readonly amountMicroUsd: number,
+    private readonly hold: HoldPolicy,
   ) {}
 
   /**
    * The provider call threw. A definite refusal gives the money back and frees the key, so a
-   * retry can go through; an unknown outcome (`timeout`, an unreadable answer, a bug) keeps the
-   * money reserved — the job may be running — and only frees the key.
+   * retry can go through. An unknown outcome (`upstream_failed`, `timeout`, a reset, an
+   * unreadable answer, a bug) keeps the money reserved — the job may be running and billing —
+   * and holds the key, so a repeat cannot start a second job while the first may run.
    */
   async failed(error: unknown): Promise<void> {
     const refund = error instanceof ProviderError && NOTHING_STARTED.has(error.kind);
-    await this.step(refund ? "refund" : "release");
+    if (refund) return this.step("refund");
+    return this.step("hold");
   }
 
   /** The provider accepted but the record could not be stored: the job runs, the key is freed. */
@@ -125,10 +144,14 @@ export class Reservation {
     await finishSpend(this.env, record); // a provider may answer "completed" (or failed) at once
   }
 
-  private async step(what: "refund" | "release" | "attach", videoId?: string): Promise<void> {
+  private async step(
+    what: "refund" | "release" | "attach" | "hold",
+    videoId?: string,
+  ): Promise<void> {
     try {
       const ledger = ledgerFor(this.env);
       if (what === "attach") await ledger.attach(this.id, videoId!);
+      else if (what === "hold") await ledger.hold(this.id, this.hold.now() + this.hold.holdMs);
       else await ledger[what](this.id);
     } catch (error) {
       log("error", "ledger_step_failed", { step: what, video_id: videoId, error: String(error) });
@@ -156,6 +179,24 @@ const keyReused = () =>
     "This Idempotency-Key was already used with a different request. Use a new key for a new video.",
     { code: "idempotency_key_reused", headers: { "x-should-retry": "false" } },
   );
+
+/**
+ * The key's create reached the provider but its answer could not be read: the job may exist.
+ * Retrying with the same key cannot help until the hold ends (so `x-should-retry: false`); a
+ * new key starts a new — paid — video.
+ */
+function outcomeUnknown(heldUntil: number, now: number): ApiError {
+  const seconds = Math.max(1, Math.ceil((heldUntil - now) / 1000));
+  const at = new Date(heldUntil).toISOString().replace(/\.\d{3}Z$/, "Z");
+  return new ApiError(
+    409,
+    `An earlier request with this Idempotency-Key reached the video provider, but its outcome is not known, so its cost stays reserved. The key is held until ${at}; after that it can be used again. To start another video now, send a new key.`,
+    {
+      code: "idempotency_outcome_unknown",
+      headers: { "x-should-retry": "false", "retry-after": String(seconds) },
+    },
+  );
+}
 
 const inProgress = () =>
   new ApiError(

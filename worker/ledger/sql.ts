@@ -36,6 +36,18 @@ export function migrate(sql: SqlStorage): void {
     CREATE INDEX IF NOT EXISTS idempotency_reservation ON idempotency (reservation_id);
     CREATE INDEX IF NOT EXISTS idempotency_created_at ON idempotency (created_at);
   `);
+  addColumn(sql, "idempotency", "held_until", "INTEGER");
+}
+
+/**
+ * Adds a column to a table made by an earlier version (SQLite has no ADD COLUMN IF NOT EXISTS);
+ * the new column is nullable, so rows already there keep their meaning.
+ */
+function addColumn(sql: SqlStorage, table: string, column: string, type: string): void {
+  const columns = sql.exec<{ name: string }>(`PRAGMA table_info(${table})`).toArray();
+  if (!columns.some((c) => c.name === column)) {
+    sql.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${type}`);
+  }
 }
 
 /** A scope a reservation counts against, and its row key in `usage`. */

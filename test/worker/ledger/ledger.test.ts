@@ -230,6 +230,34 @@ describe("SpendLedger Idempotency-Keys", () => {
     expect((await usageOn(NOW)).global!.count).toBe(2);
   });
 
+  it("holds the key and the money of an ambiguous create until the hold ends", async () => {
+    const id = await reserved({ idempotency: key() });
+    expect(await ledger().hold(id, NOW + HOUR)).toBe(true);
+    // Past the 10-minute pending lease, the key is still held: the job may be running.
+    for (const at of [NOW + 11 * 60_000, NOW + HOUR - 1]) {
+      expect(await reserve({ idempotency: key(), now: at })).toEqual({
+        ok: true,
+        pending: true,
+        heldUntil: NOW + HOUR,
+      });
+    }
+    // A different body under the key is still a conflict, not a new job.
+    expect(await reserve({ idempotency: key("hash-b"), now: NOW + 30 * 60_000 })).toMatchObject({
+      reason: "idempotency_conflict",
+    });
+    // Once the hold ends the key is free again; the first reservation's money stays counted.
+    expect((await reserve({ idempotency: key(), now: NOW + HOUR })).ok).toBe(true);
+    expect(await ledger().reservation(id)).toMatchObject({ state: "reserved" });
+    expect((await usageOn(NOW)).global).toMatchObject({ count: 2 });
+  });
+
+  it("does not hold a key whose job is known", async () => {
+    const id = await reserved({ idempotency: key() });
+    await ledger().attach(id, "video_known");
+    expect(await ledger().hold(id, NOW + HOUR)).toBe(false);
+    expect(await reserve({ idempotency: key() })).toMatchObject({ replay: { videoId: "video_known" } });
+  });
+
   it("forgets a pending key after 10 minutes and any key after 24 hours", async () => {
     await reserved({ idempotency: key() });
     expect(await reserve({ idempotency: key(), now: NOW + 9 * 60_000 })).toEqual({
