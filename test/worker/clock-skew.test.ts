@@ -130,14 +130,14 @@ describe.each([
       await h.server("/v1/videos", post(createForm({ model: "veo-replicate" }))),
     );
     const upstreamId = [...fake.predictions.keys()][0]!;
-    const url = `${ORIGIN}/webhooks/replicate`;
+    const url = `${ORIGIN}/webhooks/veo-replicate`;
     const stale = await fake.signedDelivery(url, upstreamId, {
       secret: WEBHOOK_SECRET,
       timestamp: Math.floor(clock.ms / 1000) - 600,
     });
-    expect((await h.call("/webhooks/replicate", stale)).status).toBe(401);
+    expect((await h.call("/webhooks/veo-replicate", stale)).status).toBe(401);
     const fresh = await fake.signedDelivery(url, upstreamId, { secret: WEBHOOK_SECRET });
-    expect((await h.call("/webhooks/replicate", fresh)).status).toBe(200);
+    expect((await h.call("/webhooks/veo-replicate", fresh)).status).toBe(200);
     expect((await body<Video>(await h.server(`/v1/videos/${created.id}`))).status).not.toBe(
       "queued",
     );

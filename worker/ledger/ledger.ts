@@ -9,12 +9,15 @@
  *   reservations(id)       → one per paid-or-free create: amount, scopes, state, video id
  *   idempotency(owner,key) → the request hash and the job it made, kept 24 h; a key whose
  *                            create had an unknown outcome is held until `held_until`
+ *   deliveries(route,id)   → webhook deliveries seen in the last 10 minutes, so a replay (or
+ *                            two copies sent at once) is acted on exactly once
  */
 import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
 import { firstRefusal, type Used } from "./caps";
 import { migrate, usageKeys, utcDay } from "./sql";
 import {
+  deliveryInput,
   nowInput,
   reservationId,
   reserveInput,
@@ -32,6 +35,11 @@ export const IDEMPOTENCY_TTL_MS = 24 * HOUR_MS;
  * this: longer than any provider create may take (timeouts ≤ 300 s per call).
  */
 export const PENDING_LEASE_MS = 10 * 60_000;
+/**
+ * How long a webhook delivery id is remembered: longer than the five-minute window in which a
+ * signed delivery verifies at all, so a replay is either stale or remembered.
+ */
+export const DELIVERY_WINDOW_MS = 10 * 60_000;
 /** Reservations and usage rows are kept this long, for late settles and for the operator. */
 const KEEP_MS = 35 * 24 * HOUR_MS;
 
@@ -137,6 +145,39 @@ export class SpendLedger extends DurableObject<Env> {
     const { rowsWritten } = this.sql.exec(
       "UPDATE idempotency SET held_until = ? WHERE reservation_id = ? AND video_id IS NULL",
       untilMs,
+      id,
+    );
+    return rowsWritten > 0;
+  }
+
+  /**
+   * Claims a verified webhook delivery for a route: true for the first claim, false for every
+   * other within the window. One INSERT in a single-threaded object, so two copies racing in
+   * are decided one after the other (KV's get-then-put let both through). `now` is the
+   * caller's clock, the same one that judged the delivery's signed timestamp.
+   */
+  claimDelivery(route: string, id: string, now: number): boolean {
+    deliveryInput.parse({ route, id });
+    nowInput.parse(now);
+    this.sql.exec("DELETE FROM deliveries WHERE seen_at <= ?", now - DELIVERY_WINDOW_MS);
+    const { rowsWritten } = this.sql.exec(
+      "INSERT OR IGNORE INTO deliveries (route, id, seen_at) VALUES (?, ?, ?)",
+      route,
+      id,
+      now,
+    );
+    return rowsWritten > 0;
+  }
+
+  /**
+   * Gives a claimed delivery back: acting on it failed (the provider could not be asked), so the
+   * provider's own retry of it must be acted on rather than dropped as a replay.
+   */
+  releaseDelivery(route: string, id: string): boolean {
+    deliveryInput.parse({ route, id });
+    const { rowsWritten } = this.sql.exec(
+      "DELETE FROM deliveries WHERE route = ? AND id = ?",
+      route,
       id,
     );
     return rowsWritten > 0;

@@ -65,6 +65,10 @@ export type ReserveResult =
 export const reservationId = z.string().regex(/^rsv_[0-9a-f-]{36}$/);
 export const videoIdInput = z.string().min(1).max(100);
 export const nowInput = z.number().int().min(0);
+/** A webhook delivery: the route it came in on and the id its provider gave it (or we derived). */
+export const deliveryInput = z
+  .object({ route: z.string().min(1).max(64), id: z.string().min(1).max(300) })
+  .strict();
 
 /** One row of a day's usage: what is reserved or settled (refunds are taken out). */
 export interface UsageRow {

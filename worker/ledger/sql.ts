@@ -35,6 +35,13 @@ export function migrate(sql: SqlStorage): void {
     );
     CREATE INDEX IF NOT EXISTS idempotency_reservation ON idempotency (reservation_id);
     CREATE INDEX IF NOT EXISTS idempotency_created_at ON idempotency (created_at);
+    CREATE TABLE IF NOT EXISTS deliveries (
+      route TEXT NOT NULL,
+      id TEXT NOT NULL,
+      seen_at INTEGER NOT NULL,
+      PRIMARY KEY (route, id)
+    ) WITHOUT ROWID;
+    CREATE INDEX IF NOT EXISTS deliveries_seen_at ON deliveries (seen_at);
   `);
   addColumn(sql, "idempotency", "held_until", "INTEGER");
 }

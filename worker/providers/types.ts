@@ -47,7 +47,7 @@ export interface CreateInput {
   /** The `audio` extension field; set only on routes whose model makes sound. */
   audio?: boolean;
   /**
-   * Where the provider should send its signed webhook (`POST /webhooks/{provider}`), for
+   * Where the provider should send its signed webhook (`POST /webhooks/{route id}`), for
    * adapters that verify webhooks. Polling still works without it.
    */
   webhookUrl?: string;

@@ -12,6 +12,7 @@ import { finishSpend } from "../ledger/budget";
 import { createProvider } from "../providers/registry";
 import type { Provider } from "../providers/types";
 import { JobStore, type JobRecord } from "../store/jobs";
+import type { RefreshOutcome } from "../store/refresh";
 
 type C = Context<AppEnv>;
 
@@ -58,10 +59,20 @@ export async function loadOwned(c: C, id: string): Promise<JobRecord> {
  * `force`d — a verified webhook says something changed).
  */
 export async function refreshed(c: C, record: JobRecord, force = false): Promise<JobRecord> {
+  return (await refreshOutcome(c, record, force)).record;
+}
+
+/** `refreshed`, saying also whether the provider answered (see `JobRefresher.outcome`). */
+export async function refreshOutcome(
+  c: C,
+  record: JobRecord,
+  force = false,
+): Promise<RefreshOutcome> {
   const route = c.var.config.routes.find((r) => r.id === record.route);
-  if (!route) return record; // its route was removed from the config: serve what we know
+  // Its route was removed from the config: serve what we know.
+  if (!route) return { record, reached: true };
   const { refresher, now } = c.var.deps;
-  return refresher.refresh(record, {
+  return refresher.outcome(record, {
     store: jobStore(c),
     provider: providerFor(c, route),
     now,
@@ -79,7 +90,11 @@ export function view(c: C): VideoView {
   };
 }
 
-/** Where a provider of this route sends its webhooks: this deployment, as the caller reached it. */
+/**
+ * Where this route's provider sends its webhooks: this deployment, as the caller reached it, at
+ * a path naming the route — so each route verifies with its own secret, and a delivery can only
+ * concern jobs that route started.
+ */
 export function webhookUrl(c: C, route: Route): string {
-  return `${new URL(c.req.url).origin}/webhooks/${route.provider.type}`;
+  return `${new URL(c.req.url).origin}/webhooks/${encodeURIComponent(route.id)}`;
 }

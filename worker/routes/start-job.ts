@@ -47,7 +47,7 @@ export async function startJob(c: C, job: NewJob, options: StartOptions): Promis
   }
   const record = newRecord(c, job, created, reservation.id);
   try {
-    await persist(c, record, provider.verifyWebhook ? provider.kind : undefined);
+    await persist(c, record, provider.verifyWebhook !== undefined);
   } catch (error) {
     await reservation.lost();
     throw error;
@@ -114,11 +114,11 @@ function newRecord(
  * failed KV write is retried before giving up — and then logged with everything needed to
  * reconcile by hand (never the key).
  */
-async function persist(c: C, record: JobRecord, upstreamKind?: string): Promise<void> {
+async function persist(c: C, record: JobRecord, webhooks: boolean): Promise<void> {
   const store = jobStore(c);
   for (let attempt = 1; ; attempt++) {
     try {
-      await store.put(record, { upstreamKind });
+      await store.put(record, { webhooks });
       return;
     } catch (error) {
       if (attempt >= 3) {

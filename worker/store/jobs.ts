@@ -3,8 +3,11 @@
  *
  *   v1:job:<video id>                          → the record (JSON), one key per job
  *   v1:owner:<owner>:<inverted ms>:<video id>  → empty; lists an owner's jobs newest first
- *   v1:upstream:<provider>:<upstream id>       → video id; finds the job a webhook is about
- *   v1:webhook:<provider>:<delivery id>        → "1" for 10 minutes; a replayed delivery is a no-op
+ *   v1:upstream:<route id>:<upstream id>       → video id; finds the job a webhook is about,
+ *                                                only among jobs that route started
+ *
+ * Webhook replays are decided in the spend ledger Durable Object (atomic), not here: KV's
+ * get-then-put let two copies of one delivery sent together both through.
  *
  * Every key of a job expires at the record's `record_expires_at`, so a job and its index entries
  * vanish together. KV is told a *relative* `expirationTtl` (the time left by our clock), never an
@@ -46,11 +49,9 @@ export type JobRecord = z.infer<typeof jobRecord>;
 
 const jobKey = (id: string) => `${PREFIX}:job:${id}`;
 const ownerPrefix = (owner: string) => `${PREFIX}:owner:${owner}:`;
-const upstreamKey = (kind: string, upstreamId: string) =>
-  `${PREFIX}:upstream:${kind}:${upstreamId}`;
+const upstreamKey = (routeId: string, upstreamId: string) =>
+  `${PREFIX}:upstream:${routeId}:${upstreamId}`;
 const MAX_MS = 9_999_999_999_999;
-/** How long a webhook delivery id is remembered. */
-const REPLAY_WINDOW_SECONDS = 600;
 const ownerKey = (r: JobRecord) =>
   `${ownerPrefix(r.owner)}${String(MAX_MS - r.created_at * 1000).padStart(13, "0")}:${r.id}`;
 
@@ -97,31 +98,23 @@ export class JobStore {
   }
 
   /**
-   * Writes the record with its expiration. A new job also gets its owner index entry and, for
-   * providers that send webhooks, the upstream → video id entry (`upstreamKind`).
+   * Writes the record with its expiration. A new job also gets its owner index entry and, on
+   * routes whose provider sends webhooks, the (route, upstream id) → video id entry.
    */
-  async put(record: JobRecord, isNew: { upstreamKind?: string } | false = false): Promise<void> {
+  async put(record: JobRecord, isNew: { webhooks?: boolean } | false = false): Promise<void> {
     const options = this.ttl(record);
     const writes = [this.kv.put(jobKey(record.id), JSON.stringify(record), options)];
     if (isNew) writes.push(this.kv.put(ownerKey(record), "", options));
-    if (isNew && isNew.upstreamKind) {
-      const key = upstreamKey(isNew.upstreamKind, record.upstream_id);
+    if (isNew && isNew.webhooks) {
+      const key = upstreamKey(record.route, record.upstream_id);
       writes.push(this.kv.put(key, record.id, options));
     }
     await Promise.all(writes);
   }
 
-  /** The video id a provider's job belongs to (for webhooks), or null. */
-  videoIdForUpstream(kind: string, upstreamId: string): Promise<string | null> {
-    return this.kv.get(upstreamKey(kind, upstreamId));
-  }
-
-  /** Records a webhook delivery; false when it was seen in the last 10 minutes (a replay). */
-  async firstDelivery(kind: string, deliveryId: string): Promise<boolean> {
-    const key = `${PREFIX}:webhook:${kind}:${deliveryId}`;
-    if ((await this.kv.get(key)) !== null) return false;
-    await this.kv.put(key, "1", { expirationTtl: REPLAY_WINDOW_SECONDS });
-    return true;
+  /** The video id of the job `routeId` started as `upstreamId` upstream (for webhooks), or null. */
+  videoIdForUpstream(routeId: string, upstreamId: string): Promise<string | null> {
+    return this.kv.get(upstreamKey(routeId, upstreamId));
   }
 
   async delete(record: JobRecord): Promise<void> {

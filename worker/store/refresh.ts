@@ -26,17 +26,35 @@ export interface RefreshOptions {
   onFinished?: (record: JobRecord) => Promise<void>;
 }
 
+/** A refresh's result, and whether the provider was asked and answered (`reached`). */
+export interface RefreshOutcome {
+  record: JobRecord;
+  /** False when the provider was asked and failed; true when it answered or was not needed. */
+  reached: boolean;
+}
+
 export class JobRefresher {
-  private readonly inflight = new Map<string, Promise<JobRecord>>();
+  private readonly inflight = new Map<string, Promise<RefreshOutcome>>();
   /** Freshest known record per job: `checked_at` tells when the provider was last asked. */
   private readonly recent = new Map<string, JobRecord>();
 
   /** Returns the freshest record, asking the provider at most once per interval per job. */
   async refresh(record: JobRecord, options: RefreshOptions): Promise<JobRecord> {
-    if (isTerminal(record)) return record;
+    return (await this.outcome(record, options)).record;
+  }
+
+  /**
+   * `refresh`, saying also whether the provider could be asked — a webhook delivery whose
+   * re-read failed must be retried by the provider, not acknowledged as done. A caller that
+   * joins a refresh already in flight shares its outcome.
+   */
+  async outcome(record: JobRecord, options: RefreshOptions): Promise<RefreshOutcome> {
+    if (isTerminal(record)) return { record, reached: true };
     const known = this.recent.get(record.id);
     const best = known && known.checked_at > record.checked_at ? known : record;
-    if (isTerminal(best) || options.now() - best.checked_at < options.intervalMs) return best;
+    if (isTerminal(best) || options.now() - best.checked_at < options.intervalMs) {
+      return { record: best, reached: true };
+    }
 
     const pending = this.inflight.get(record.id);
     if (pending) return pending;
@@ -50,7 +68,7 @@ export class JobRefresher {
     this.recent.delete(id);
   }
 
-  private async ask(record: JobRecord, options: RefreshOptions): Promise<JobRecord> {
+  private async ask(record: JobRecord, options: RefreshOptions): Promise<RefreshOutcome> {
     const { store, provider, now } = options;
     let state: UpstreamState;
     try {
@@ -66,7 +84,7 @@ export class JobRefresher {
         error: String(error),
       });
       this.remember({ ...record, checked_at: now() });
-      return record;
+      return { record, reached: false };
     }
     const next = merge(record, state, now());
     if (materiallyChanged(record, next)) {
@@ -78,7 +96,7 @@ export class JobRefresher {
     }
     this.remember(next);
     if (isTerminal(next)) await options.onFinished?.(next);
-    return next;
+    return { record: next, reached: true };
   }
 
   private remember(record: JobRecord): void {

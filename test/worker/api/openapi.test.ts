@@ -24,7 +24,7 @@ describe("GET /openapi.json", () => {
         "DELETE /v1/videos/{video_id}",
         "POST /v1/videos/{video_id}/remix",
         "GET /v1/videos/{video_id}/content",
-        "POST /webhooks/{provider}",
+        "POST /webhooks/{route_id}",
       ].sort(),
     );
     const video = doc.components.schemas.Video!.properties!;

@@ -255,7 +255,9 @@ describe("SpendLedger Idempotency-Keys", () => {
     const id = await reserved({ idempotency: key() });
     await ledger().attach(id, "video_known");
     expect(await ledger().hold(id, NOW + HOUR)).toBe(false);
-    expect(await reserve({ idempotency: key() })).toMatchObject({ replay: { videoId: "video_known" } });
+    expect(await reserve({ idempotency: key() })).toMatchObject({
+      replay: { videoId: "video_known" },
+    });
   });
 
   it("forgets a pending key after 10 minutes and any key after 24 hours", async () => {
@@ -270,5 +272,33 @@ describe("SpendLedger Idempotency-Keys", () => {
       reason: "idempotency_conflict",
     });
     expect((await reserve({ idempotency: key("hash-b"), now: NOW + 25 * HOUR })).ok).toBe(true);
+  });
+});
+
+describe("webhook deliveries", () => {
+  it("claims a delivery once per route, atomically, and forgets it after the window", async () => {
+    const claims = await Promise.all(
+      Array.from({ length: 8 }, () => ledger().claimDelivery("veo-replicate", "msg_1", NOW)),
+    );
+    expect(claims.filter(Boolean)).toHaveLength(1);
+    // The same id on another route is another delivery.
+    expect(await ledger().claimDelivery("veo-replicate-eu", "msg_1", NOW)).toBe(true);
+    expect(await ledger().claimDelivery("veo-replicate", "msg_1", NOW + 9 * 60_000)).toBe(false);
+    expect(await ledger().claimDelivery("veo-replicate", "msg_1", NOW + 10 * 60_000)).toBe(true);
+  });
+
+  it("gives a claim back, so the provider's retry is acted on", async () => {
+    expect(await ledger().claimDelivery("veo", "op_1", NOW)).toBe(true);
+    expect(await ledger().releaseDelivery("veo", "op_1")).toBe(true);
+    expect(await ledger().claimDelivery("veo", "op_1", NOW + 1_000)).toBe(true);
+  });
+
+  it("refuses input that is not a route and a delivery id", async () => {
+    // Inside the object, as above (cloudflare/workers-sdk#14736).
+    await runInDurableObject(ledger(), (instance: SpendLedger) => {
+      expect(() => instance.claimDelivery("", "x", NOW)).toThrow();
+      expect(() => instance.claimDelivery("veo", "x".repeat(301), NOW)).toThrow();
+      expect(() => instance.claimDelivery("veo", "x", -1)).toThrow();
+    });
   });
 });

@@ -154,6 +154,7 @@ describe("falProviderOptions", () => {
       resolutions: null,
       audio_field: null,
       extra_input: {},
+      webhook_user_id: null,
       media_expiration_seconds: null,
     });
   });
@@ -826,16 +827,41 @@ describe("verifyWebhook", () => {
     return { privateKey: pair.privateKey, jwk: { kty: jwk.kty, crv: jwk.crv, x: jwk.x } };
   }
 
-  async function signed(overrides: { timestamp?: number; key?: CryptoKey; body?: string } = {}) {
-    const s = setup();
+  /** Our fal account: deliveries are accepted only when fal signed them for it. */
+  const ACCOUNT = "user_123";
+
+  async function signed(
+    overrides: { timestamp?: number; key?: CryptoKey; body?: string; userId?: string } = {},
+  ) {
+    const s = setup({ ...KLING_BLOCK, webhook_user_id: ACCOUNT });
     const { privateKey, jwk } = await keyPair();
     s.fake.jwks = [{ kty: "RSA", n: "abc", e: "AQAB" }, jwk];
     const delivery = await signedDelivery(overrides.key ?? privateKey, overrides.body ?? body, {
       requestId: REQUEST_ID,
       timestamp: overrides.timestamp ?? NOW / 1000,
+      userId: overrides.userId ?? ACCOUNT,
     });
     return { s, delivery, privateKey };
   }
+
+  it("is off without webhook_user_id: fal's keys sign every account's deliveries", () => {
+    expect(setup().provider.verifyWebhook).toBeUndefined();
+  });
+
+  it("refuses a genuine delivery that fal signed for another account", async () => {
+    const { s, delivery } = await signed({ userId: "user_someone_else" });
+    const error = await providerError(s.provider.verifyWebhook!(delivery));
+    expect(error.kind).toBe("input_rejected");
+    expect(error.detail).toMatch(/another|not ours/);
+  });
+
+  it("refuses a delivery whose signed user id was swapped for ours", async () => {
+    const { s, delivery } = await signed({ userId: "user_someone_else" });
+    const headers = new Headers(delivery.headers);
+    headers.set("x-fal-webhook-user-id", ACCOUNT);
+    const swapped = new Request(delivery, { headers });
+    expect((await providerError(s.provider.verifyWebhook!(swapped))).kind).toBe("input_rejected");
+  });
 
   it("verifies a genuine delivery and names the queue request", async () => {
     const { s, delivery } = await signed();

@@ -59,7 +59,12 @@ export function createFalProvider(options: FalProviderOptions, ctx: FalProviderC
   const send = sender(ctx, options);
 
   /** A keyed call; the kit never lets a redirect take the key to another host. */
-  const keyed = (url: string, method = "GET", body?: string, extra: Record<string, string> = {}) => {
+  const keyed = (
+    url: string,
+    method = "GET",
+    body?: string,
+    extra: Record<string, string> = {},
+  ) => {
     const headers = new Headers({ ...extra, accept: "application/json", ...authorization() });
     if (body !== undefined) headers.set("content-type", "application/json");
     return () => new Request(url, { method, body, headers });
@@ -111,7 +116,7 @@ export function createFalProvider(options: FalProviderOptions, ctx: FalProviderC
     return failed(code, message);
   };
 
-  return {
+  const provider: Provider = {
     kind: "fal",
 
     async create(input) {
@@ -228,11 +233,14 @@ export function createFalProvider(options: FalProviderOptions, ctx: FalProviderC
       }
       await response.body?.cancel();
     },
-
-    verifyWebhook(request) {
-      const { fetch, now, sleep, jwksCache } = ctx;
-      return verifyFalWebhook(request, { fetch, now, sleep, jwksCache });
-    },
   };
+  // Deny by default: without our account id, a delivery signed for anyone's fal job verifies.
+  const account = options.webhook_user_id;
+  if (account !== null) {
+    provider.verifyWebhook = (request) => {
+      const { fetch, now, sleep, jwksCache } = ctx;
+      return verifyFalWebhook(request, { fetch, now, sleep, jwksCache, account });
+    };
+  }
+  return provider;
 }
-

@@ -61,6 +61,21 @@ export const falProviderOptions = z
     audio_field: fieldName.nullable().default(null),
     /** Fixed model inputs merged into every request (e.g. `{"negative_prompt": "blur"}`). */
     extra_input: z.record(fieldName, z.json()).default({}),
+    /**
+     * The fal account (user id) whose deliveries this route accepts. fal signs every delivery
+     * for *any* account with the same public keys, so a valid signature alone proves only that
+     * fal sent it, not that it is about our work. Webhooks are off until this is set (polling
+     * still works); the id is in the `X-Fal-Webhook-User-Id` header of a delivery, and a
+     * refused delivery's log line names the account it was signed for.
+     */
+    webhook_user_id: z
+      .string()
+      .regex(
+        /^[A-Za-z0-9][A-Za-z0-9_.:|@-]{0,127}$/,
+        "a fal user id, e.g. from X-Fal-Webhook-User-Id",
+      )
+      .nullable()
+      .default(null),
     /** Asks fal to delete outputs after this long (X-Fal-Object-Lifecycle-Preference, §2). */
     media_expiration_seconds: z.number().int().min(3600).max(31_536_000).nullable().default(null),
   })

@@ -85,13 +85,16 @@ async function fetchJwks(ctx: FalWebhookContext): Promise<CryptoKey[]> {
 export interface FalWebhookContext {
   fetch: typeof fetch;
   now: () => number;
+  /** Our fal user id: a delivery signed for another account is refused. */
+  account: string;
   jwksCache?: FalJwksCache;
   sleep?: (ms: number) => Promise<void>;
 }
 
 /**
  * Verifies a raw fal delivery and names the job it concerns. Throws
- * `ProviderError("input_rejected")` for a missing, malformed, stale or forged signature.
+ * `ProviderError("input_rejected")` for a missing, malformed, stale or forged signature, and for
+ * a genuine one signed for another fal account (fal's keys sign every account's deliveries).
  *
  * `deliveryId` is `<X-Fal-Webhook-Request-Id>.<timestamp>`: an exact replay collapses to one
  * id (the route handles it once), while fal's own retries — freshly signed, hence a new
@@ -129,6 +132,10 @@ export async function verifyFalWebhook(
     if (fresh) valid = await verifiesWithAny(keys, signatureBytes, message);
   }
   if (!valid) throw rejected("signature does not match any fal key");
+  // Checked after the signature, so the user id compared is one fal really signed.
+  if (userId !== ctx.account) {
+    throw rejected(`signed for fal account ${JSON.stringify(userId.slice(0, 128))}, not ours`);
+  }
 
   return {
     deliveryId: `${requestId}.${timestamp}`,
