@@ -617,7 +617,8 @@ describe("secrets hygiene", () => {
     for (const [model, slices] of quoted) {
       for (const slice of slices) {
         for (const { label, text } of everything) {
-          if (text.includes(slice)) fragments.push(`[${model}] ${JSON.stringify(slice)} in ${label}`);
+          if (text.includes(slice))
+            fragments.push(`[${model}] ${JSON.stringify(slice)} in ${label}`);
         }
       }
     }

@@ -125,7 +125,6 @@ export const queueStatus = z.object({
 });
 export const videoResult = z.object({ video: z.object({ url: z.string() }) });
 
-
 export const NO_VIDEO = "The video provider finished without a usable video.";
 
 export const state = (
@@ -142,4 +141,3 @@ export const queuedProgress = (position: number | null) =>
 
 export const noVideo = (detail: string) =>
   new ProviderError("not_found", "The video provider has no such video.", detail);
-

@@ -38,7 +38,11 @@ export async function readJson<T>(
 }
 
 export function unreadable(detail: string): ProviderError {
-  return new ProviderError("bad_response", "The video provider answered something unreadable.", detail);
+  return new ProviderError(
+    "bad_response",
+    "The video provider answered something unreadable.",
+    detail,
+  );
 }
 
 async function readLimitedText(response: Response, what: string): Promise<string> {

@@ -11,7 +11,10 @@ export function createForm(input: CreateInput): FormData {
   body.set("size", input.size);
   if (input.image) {
     const { bytes, mime } = input.image;
-    body.set("input_reference", new File([bytes], `input.${IMAGE_EXTENSIONS[mime]}`, { type: mime }));
+    body.set(
+      "input_reference",
+      new File([bytes], `input.${IMAGE_EXTENSIONS[mime]}`, { type: mime }),
+    );
   }
   return body;
 }

@@ -6,7 +6,6 @@ import { z } from "zod";
 import { apiKeySecret, fieldName, maxRetries, secretName, timeoutMs } from "../kit/options";
 import type { ProviderContext } from "../types";
 
-
 /** The `provider` block of a route in MODEL_ROUTES for an official Replicate model. */
 export const replicateProviderOptions = z
   .object({

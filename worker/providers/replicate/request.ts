@@ -51,4 +51,3 @@ export function createBody(options: ReplicateProviderOptions, input: CreateInput
   }
   return body;
 }
-

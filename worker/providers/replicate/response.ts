@@ -32,7 +32,10 @@ const prediction = z.object({
 export type Prediction = z.infer<typeof prediction>;
 
 /** Reads a 2xx body as a prediction; a body cut off after a 200 leaves the outcome unknown. */
-export function parsePrediction(response: Response, redact: readonly string[]): Promise<Prediction> {
+export function parsePrediction(
+  response: Response,
+  redact: readonly string[],
+): Promise<Prediction> {
   return readJson(response, prediction, "prediction", redact);
 }
 
@@ -141,5 +144,10 @@ export async function replicateError(
   const message = detail ?? error ?? title ?? "";
   const policy = response.status >= 400 && response.status < 500 && POLICY_WORDS.test(message);
   const code = policy ? "content_policy_violation" : null;
-  return upstreamFailure(response.status, response.headers, { message, type: title ?? null, code }, options);
+  return upstreamFailure(
+    response.status,
+    response.headers,
+    { message, type: title ?? null, code },
+    options,
+  );
 }

@@ -39,4 +39,3 @@ function webhookPredictionId(body: string): string | null {
     return null;
   }
 }
-

@@ -69,4 +69,3 @@ export type RunwayProviderContext = ProviderContext & {
   apiKey: string;
   sleep?: (ms: number) => Promise<void>;
 };
-

@@ -103,4 +103,3 @@ export function checkedOutputUrl(raw: string, hosts: readonly string[]): string 
   }
   return raw;
 }
-

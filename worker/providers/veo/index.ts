@@ -182,5 +182,3 @@ function checkedUrl(value: string, apiHostOnly: boolean): string {
   }
   return value;
 }
-
-

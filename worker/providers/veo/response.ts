@@ -223,7 +223,12 @@ export async function veoErrorFromResponse(
   const parsed = googleError.safeParse(json);
   const { status: code, headers } = response;
   if (!parsed.success) {
-    return upstreamFailure(code, headers, { message: text.slice(0, 1_000), type: null, code: null }, options);
+    return upstreamFailure(
+      code,
+      headers,
+      { message: text.slice(0, 1_000), type: null, code: null },
+      options,
+    );
   }
   const { message = "", status = "", details = [] } = parsed.data.error;
   const reasons = details.map((d) => d.reason).filter(Boolean);
