@@ -5,6 +5,7 @@
 import type { Config, Route } from "../config";
 import { invalidRequest } from "../errors";
 import { sniffImage } from "../media/image";
+import { checkStructure } from "../media/structure";
 import type { InputImage } from "../providers/types";
 
 export function resolveRoute(config: Config, model: string | undefined): Route {
@@ -85,8 +86,20 @@ export function readImage(route: Route, bytes: Uint8Array | null): InputImage | 
       sniffed.reason === "malformed" ? "invalid_image" : "unsupported_image_type",
     );
   }
+  // The whole container, not only its header: a valid header followed by anything else (an
+  // HTML page, a second file) is not an image, and must not reach a paid provider.
+  const structure = checkStructure(bytes, sniffed.mime);
+  if (!structure.ok) {
+    throw invalidRequest(
+      `input_reference is not a well-formed ${FORMAT[sniffed.mime]} image: ${structure.problem}. Upload the image file itself, exported again if need be.`,
+      "input_reference",
+      "invalid_image",
+    );
+  }
   return { bytes, mime: sniffed.mime, width: sniffed.width, height: sniffed.height };
 }
+
+const FORMAT = { "image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WebP" } as const;
 
 /** When `size` is omitted, an image of one of the route's sizes picks it (OpenAI would 400). */
 export function impliedSize(route: Route, image: InputImage | undefined): string | undefined {

@@ -209,7 +209,7 @@ function pngHeader(width: number, height: number, trailer: string): Uint8Array {
   return out;
 }
 
-/** A baseline JPEG frame header (SOF0) claiming `width`x`height`, and nothing to decode. */
+/** A well-formed baseline JPEG (SOF0, one scan, EOI) claiming `width`x`height`; nothing decodes. */
 function jpegClaiming(width: number, height: number): Uint8Array {
   return new Uint8Array([
     0xff,
@@ -252,8 +252,96 @@ function jpegClaiming(width: number, height: number): Uint8Array {
     0x11,
     0x01, // SOF0, 3 components
     0xff,
+    0xda,
+    0x00,
+    0x0c,
+    0x03,
+    0x01,
+    0x00,
+    0x02,
+    0x11,
+    0x03,
+    0x11,
+    0x00,
+    0x3f,
+    0x00, // SOS, 3 components
+    0x00, // one byte of entropy-coded data
+    0xff,
     0xd9, // EOI
   ]);
+}
+
+/** PNG chunk: length, type, data, CRC-32 over type and data (PNG spec §5.3). */
+function pngChunk(type: string, data: Uint8Array): Uint8Array {
+  const out = new Uint8Array(12 + data.length);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, data.length);
+  out.set(new TextEncoder().encode(type), 4);
+  out.set(data, 8);
+  let crc = 0xffffffff;
+  for (const byte of out.subarray(4, 8 + data.length)) {
+    crc ^= byte;
+    for (let k = 0; k < 8; k++) crc = crc & 1 ? 0xedb88320 ^ (crc >>> 1) : crc >>> 1;
+  }
+  view.setUint32(8 + data.length, (crc ^ 0xffffffff) >>> 0);
+  return out;
+}
+
+const concat = (...parts: Uint8Array[]) => {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+};
+
+/** A structurally valid 1280x720 PNG (its IDAT need not decode: structure is what is judged). */
+function pngOf(...middle: Uint8Array[]): Uint8Array {
+  const ihdr = new Uint8Array(13);
+  new DataView(ihdr.buffer).setUint32(0, 1280);
+  new DataView(ihdr.buffer).setUint32(4, 720);
+  ihdr.set([8, 6, 0, 0, 0], 8);
+  const signature = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  return concat(signature, pngChunk("IHDR", ihdr), ...middle);
+}
+
+/** Files whose header is fine and whose body is not, each with the reason the refusal gives. */
+function malformedImages(): Array<[string, Uint8Array, string, RegExp]> {
+  const idat = pngChunk("IDAT", new Uint8Array([0x78, 0x9c, 0x03, 0x00]));
+  const iend = pngChunk("IEND", new Uint8Array());
+  const badCrc = pngChunk("IDAT", new Uint8Array([1, 2, 3, 4]));
+  badCrc[badCrc.length - 1]! ^= 0xff;
+  const jpeg = jpegClaiming(1280, 720);
+  const html = new TextEncoder().encode("<html><script>alert(1)</script></html>");
+  const webp = images.portraitWebp;
+  const webpGrown = concat(webp, new Uint8Array([0, 0, 0, 0]));
+  const webpShort = webp.slice();
+  new DataView(webpShort.buffer).setUint32(4, webp.length, true); // RIFF size 8 bytes too big
+  return [
+    ["a PNG with no IEND", pngOf(idat), "image/png", /ends before its IEND/],
+    ["a PNG with no IDAT", pngOf(iend), "image/png", /no image data/],
+    ["a PNG with a wrong chunk checksum", pngOf(badCrc, iend), "image/png", /checksum is wrong/],
+    ["a PNG with a page after IEND", concat(pngOf(idat, iend), html), "image/png", /after its end/],
+    [
+      "a JPEG cut before EOI",
+      jpeg.subarray(0, jpeg.length - 2),
+      "image/jpeg",
+      /before its end marker/,
+    ],
+    ["a JPEG with a page after EOI", concat(jpeg, html), "image/jpeg", /after its end/],
+    ["a JPEG with no scan", jpegHeaderOnly(), "image/jpeg", /before any image data/],
+    ["a WebP with bytes beyond its RIFF size", webpGrown, "image/webp", /after its end/],
+    ["a WebP whose RIFF size runs past the file", webpShort, "image/webp", /cut short/],
+  ];
+}
+
+/** SOI, JFIF, SOF0 and straight to EOI: a header with nothing after it. */
+function jpegHeaderOnly(): Uint8Array {
+  const jpeg = jpegClaiming(1280, 720);
+  const sos = jpeg.findIndex((b, i) => b === 0xff && jpeg[i + 1] === 0xda);
+  return concat(jpeg.subarray(0, sos), new Uint8Array([0xff, 0xd9]));
 }
 
 /** Creates a free simulator job as the backend key and lets it finish; returns it as seen. */
@@ -367,41 +455,45 @@ describe("hostile inputs", () => {
     await expectNothingSpentOrStored(s);
   });
 
-  it("a polyglot with a PNG header whose dimensions differ from size is refused, naming the size", async () => {
+  it("a polyglot with a valid PNG header is refused by its structure, whatever its size", async () => {
+    // A PNG signature and a well-formed IHDR, then an HTML page: the header alone says "PNG of
+    // the right size", the file as a whole is not an image. Refused before anything is spent.
     const s = setup();
-    const polyglot = pngHeader(1, 1, "GIF89a<html><script>alert(document.cookie)</script></html>");
-    const response = await s.h.server(
-      "/v1/videos",
-      post(createForm({ image: polyglot, imageType: "text/html", size: "1280x720" })),
-    );
-    await refused("polyglot", response, 400, {
-      param: "input_reference",
-      code: "image_size_mismatch",
-      message: /1x1 pixels but size is 1280x720.*exactly 1280x720/,
-    });
+    const payload = "GIF89a<html><script>alert(document.cookie)</script></html>";
+    for (const [width, height] of [
+      [1, 1],
+      [1280, 720],
+    ] as const) {
+      const polyglot = pngHeader(width, height, payload);
+      const response = await s.h.server(
+        "/v1/videos",
+        post(createForm({ image: polyglot, imageType: "text/html", size: "1280x720" })),
+      );
+      await refused(`polyglot ${width}x${height}`, response, 400, {
+        param: "input_reference",
+        code: "invalid_image",
+        message: /not a well-formed PNG image/,
+      });
+    }
     await expectNothingSpentOrStored(s);
   });
 
-  it("a polyglot whose PNG header matches size is judged by its header only and never served back", async () => {
-    // Documented design (worker/media/image.ts): images are sniffed from the header only, to
-    // stay within a Worker's CPU budget; the provider decodes the pixels and refuses a broken
-    // image itself. The declared type (text/html) is ignored, the bytes go upstream as
-    // image/png, and nothing the worker serves ever contains the upload.
-    const s = setup();
-    const payload = "<html><script>alert(document.cookie)</script></html>";
-    const polyglot = pngHeader(1280, 720, payload);
-    const response = await s.h.server(
-      "/v1/videos",
-      post(createForm({ image: polyglot, imageType: "text/html", size: "1280x720" })),
-    );
-    expect(response.status).toBe(200);
-    const text = await response.text();
-    expect(text).not.toContain("<script>");
-    const [sent] = s.fake.requests;
-    expect(sent!.file!.type).toBe("image/png");
-    expect(sent!.file!.bytes).toEqual(polyglot);
-    s.fake.assertClean();
-  });
+  it.each(malformedImages())(
+    "refuses %s by its structure, naming input_reference, spending nothing",
+    async (_, bytes, type, problem) => {
+      const s = setup();
+      const response = await s.h.server(
+        "/v1/videos",
+        post(createForm({ image: bytes, imageType: type, size: "1280x720" })),
+      );
+      await refused("malformed image", response, 400, {
+        param: "input_reference",
+        code: "invalid_image",
+        message: problem,
+      });
+      await expectNothingSpentOrStored(s);
+    },
+  );
 
   it("a JPEG whose header claims 65535x65535 is refused from its header, without decoding", async () => {
     const s = setup();
