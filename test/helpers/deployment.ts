@@ -1,6 +1,6 @@
 /**
  * One deployment with a route for EVERY provider kind the registry knows (simulator, openai with
- * bearer and with Azure-style `api-key` auth, fal, veo, runway, replicate), each behind its
+ * bearer and with Azure-style `api-key` auth, fal, veo, runway, replicate, openrouter), each behind its
  * contract fake, with a distinctive value for every secret the configuration reads. Shared by
  * the security tests: the secrets sweep and the redirect battery.
  */
@@ -11,6 +11,7 @@ import { FakeOpenAI } from "./fake-openai";
 import { FakeReplicate } from "./fake-replicate";
 import { FakeRunway } from "./fake-runway";
 import { FakeVeo } from "./fake-veo";
+import { FakeOpenRouter } from "./fakes/openrouter";
 import { harness, SIM_ROUTE, SITES, testClock } from "./harness";
 
 /** Every secret the configuration below reads, each distinctive enough to find in any text. */
@@ -27,6 +28,8 @@ export const SECRETS = {
   SERVER_KEY_BACKEND: "sk_live_BACKENDsecret_u7Y6t5R4e3W2q1A0s9D8",
   SERVER_KEY_PARTNER: "sk_live_PARTNERsecret_z1X2c3V4b5N6m7L8k9J0",
   TURNSTILE_SECRET_SHOP: "0x4AAAAAAATURNSTILEsecret_Lp9Ok8Ij7Uh6Yg5",
+  OPENROUTER_API_KEY: "sk-or-v1-OPENROUTERsecret3b7e1c9a5d2f8b4e6c0a",
+  OPENROUTER_WEBHOOK_SECRET: "or-hook-SECRET-Vb5Nm8Qw2Er7Ty4Ui1Op",
 } as const;
 
 /** The prompt every create carries: it must never reach a log line. */
@@ -115,6 +118,23 @@ export const ROUTES = [
     audio: true,
     price_per_second_usd: 0.4,
   },
+  {
+    ...base,
+    id: "veo-openrouter",
+    label: "Veo 3.1 (OpenRouter)",
+    provider: {
+      type: "openrouter",
+      model: "google/veo-3.1",
+      durations: [4, 8],
+      sizes: ["1280x720", "720x1280"],
+      generate_audio: false,
+      webhook_secret_secret: "OPENROUTER_WEBHOOK_SECRET",
+      max_retries: 0,
+    },
+    upstream_model: "google/veo-3.1",
+    remix: false,
+    price_per_second_usd: 0.4,
+  },
   { ...base, id: "sim", remix: true, price_per_second_usd: 0.01 },
 ];
 
@@ -165,6 +185,7 @@ export function deployment(options: DeploymentOptions = {}) {
       pollsToComplete: 3,
       now,
     }),
+    openrouter: new FakeOpenRouter({ apiKey: SECRETS.OPENROUTER_API_KEY, now }),
   };
   const siteverifyCalls: URLSearchParams[] = [];
   /** Siteverify: token "fail-secret" makes Cloudflare refuse our secret, "outage" a 500. */
@@ -214,6 +235,7 @@ export function deployment(options: DeploymentOptions = {}) {
     if (host === "api.replicate.com" || host === "replicate.delivery") {
       return fakes.replicate.fetch(request);
     }
+    if (host === "openrouter.ai") return fakes.openrouter.fetch(request);
     throw new Error(`no fake for ${request.method} ${request.url}`);
   };
   const h = harness({
@@ -236,6 +258,8 @@ export function deployment(options: DeploymentOptions = {}) {
       REPLICATE_API_TOKEN: SECRETS.REPLICATE_API_TOKEN,
       REPLICATE_WEBHOOK_SECRET: SECRETS.REPLICATE_WEBHOOK_SECRET,
       TURNSTILE_SECRET_SHOP: SECRETS.TURNSTILE_SECRET_SHOP,
+      OPENROUTER_API_KEY: SECRETS.OPENROUTER_API_KEY,
+      OPENROUTER_WEBHOOK_SECRET: SECRETS.OPENROUTER_WEBHOOK_SECRET,
       SPEND_CAP_GLOBAL_USD_PER_DAY: "1000",
       SPEND_CAP_SITE_USD_PER_DAY: "1000",
       SPEND_CAP_VISITOR_USD_PER_DAY: "1000",
@@ -264,6 +288,7 @@ export const PROVIDERS = [
   { model: "veo", seconds: "4", key: SECRETS.GEMINI_API_KEY },
   { model: "runway", seconds: "5", key: SECRETS.RUNWAYML_API_SECRET },
   { model: "veo-replicate", seconds: "4", key: SECRETS.REPLICATE_API_TOKEN },
+  { model: "veo-openrouter", seconds: "4", key: SECRETS.OPENROUTER_API_KEY },
 ] as const;
 
 /**

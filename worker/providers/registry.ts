@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { createFalProvider, falProviderOptions } from "./fal";
 import { createOpenAIProvider, openAIProviderOptions } from "./openai";
+import { createOpenRouterProvider, openRouterProviderOptions } from "./openrouter";
 import { createReplicateProvider, replicateProviderOptions } from "./replicate";
 import { createRunwayProvider, runwayProviderOptions } from "./runway";
 import { createSimulatorProvider, simulatorProviderOptions } from "./simulator";
@@ -19,6 +20,7 @@ export const providerOptions = z.discriminatedUnion("type", [
   replicateProviderOptions,
   falProviderOptions,
   veoProviderOptions,
+  openRouterProviderOptions,
 ]);
 export type ProviderOptions = z.infer<typeof providerOptions>;
 
@@ -47,5 +49,7 @@ export function createProvider(
       return createRunwayProvider(options, secrets);
     case "replicate":
       return createReplicateProvider(options, secrets);
+    case "openrouter":
+      return createOpenRouterProvider(options, secrets);
   }
 }

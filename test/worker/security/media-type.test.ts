@@ -267,6 +267,7 @@ const IS_MEDIA: Record<string, (url: URL) => boolean> = {
   veo: (url) => url.pathname.endsWith(":download"),
   runway: (url) => url.hostname === RUNWAY_CDN,
   "veo-replicate": (url) => url.hostname === "replicate.delivery",
+  "veo-openrouter": (url) => url.pathname.endsWith("/content"),
 };
 
 describe.each(PROVIDERS)("every provider route: $model", ({ model, seconds }) => {

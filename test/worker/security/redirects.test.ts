@@ -21,6 +21,7 @@ const IS_CONTENT: Record<string, (url: URL) => boolean> = {
   veo: (url) => url.pathname.endsWith(":download"),
   runway: (url) => url.hostname.includes("cloudfront") || url.hostname.includes("runway"),
   "veo-replicate": (url) => url.hostname === "replicate.delivery",
+  "veo-openrouter": (url) => url.pathname.endsWith("/content"),
 };
 
 interface Arrival {

@@ -116,6 +116,22 @@ function failures({ fakes }: Deployment, model: string): Failures {
             detail: echo,
           }),
       };
+    case "veo-openrouter":
+      return {
+        create: (status, echo) =>
+          void fakes.openrouter.failNext(status, {
+            method: "POST",
+            path: /\/videos$/,
+            headers: retry,
+            message: echo,
+          }),
+        poll: (echo) =>
+          void fakes.openrouter.failNext(503, {
+            method: "GET",
+            path: /\/videos\/[^/]+$/,
+            message: echo,
+          }),
+      };
   }
   throw new Error(`no scripted failures for ${model}`);
 }
@@ -462,7 +478,7 @@ async function sweep(d: Deployment): Promise<Seen[]> {
 
 /** Every 12-character slice of every secret, with where it was found. */
 /** Known kind prefixes (publishing them gives nothing away); the rest of a key is its body. */
-const KEY_PREFIXES = ["sk-proj-", "sk-", "r8_", "key_", "AIza"];
+const KEY_PREFIXES = ["sk-proj-", "sk-or-v1-", "sk-", "r8_", "key_", "AIza"];
 
 /**
  * Slices of a key's body an upstream might quote: 4, 6 and 11 characters from its start, middle
@@ -556,7 +572,9 @@ describe("secrets hygiene", () => {
       expect(line).toMatchObject({
         level: "info",
         video_id: expect.stringMatching(/^video_[0-9a-z]{26}$/),
-        route: expect.stringMatching(/^(relay|azure|kling-fal|veo|runway|veo-replicate|sim)$/),
+        route: expect.stringMatching(
+          /^(relay|azure|kling-fal|veo|runway|veo-replicate|veo-openrouter|sim)$/,
+        ),
         owner: expect.stringMatching(/^(key:backend|site:shop:vis_[0-9a-z]{26})$/),
         seconds: expect.stringMatching(/^\d+$/),
         size: expect.stringMatching(/^\d+x\d+$/),
@@ -566,7 +584,16 @@ describe("secrets hygiene", () => {
     }
     const routes = new Set(created.map((l) => l.route));
     expect([...routes].sort()).toEqual(
-      ["azure", "kling-fal", "relay", "runway", "sim", "veo", "veo-replicate"].sort(),
+      [
+        "azure",
+        "kling-fal",
+        "relay",
+        "runway",
+        "sim",
+        "veo",
+        "veo-openrouter",
+        "veo-replicate",
+      ].sort(),
     );
     expect(created.some((l) => String(l.owner).startsWith("site:shop:vis_"))).toBe(true);
     // Price = route price × seconds, in micro-USD: e.g. Veo at $0.40/s for 4 s.
