@@ -11,6 +11,7 @@ import { ProviderError } from "./providers/errors";
 import { HTTPException } from "hono/http-exception";
 import { ConfigError } from "./config";
 import { log } from "./log";
+import { DeletedError, StorageError } from "./store/jobs";
 
 export type ErrorType =
   | "invalid_request_error"
@@ -133,6 +134,16 @@ export function onError(err: Error, c: Context): Response {
         code: "misconfigured",
       },
     );
+  } else if (err instanceof DeletedError) {
+    // Deleted while this request was refreshing it: gone, like any deleted video.
+    error = notFound();
+  } else if (err instanceof StorageError) {
+    log("error", "storage_unavailable", { request_id: requestId(c), error: err.message });
+    error = new ApiError(503, "Stored videos are briefly unavailable. Try again in a moment.", {
+      type: "server_error",
+      code: "storage_unavailable",
+      headers: { "retry-after": "5" },
+    });
   } else if (err instanceof ProviderError) {
     log("warn", "provider_error", { request_id: requestId(c), kind: err.kind, detail: err.detail });
     error = fromProviderError(err);

@@ -11,6 +11,8 @@
  *                            create had an unknown outcome is held until `held_until`
  *   deliveries(route,id)   → webhook deliveries seen in the last 10 minutes, so a replay (or
  *                            two copies sent at once) is acted on exactly once
+ *   deleted(video id)      → tombstones: a deleted video stays deleted, whatever write of it
+ *                            was in flight in any isolate (docs/decisions/0014)
  */
 import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
@@ -183,6 +185,44 @@ export class SpendLedger extends DurableObject<Env> {
     return rowsWritten > 0;
   }
 
+  /**
+   * Records that a video was deleted, before its KV keys go, and settles its reservation if it
+   * was still open: the job may have run (or still run) upstream, so its price stays spent, and
+   * nothing will ever observe its end to settle it later.
+   */
+  markDeleted(videoId: string, reservation: string | null, now: number): void {
+    videoIdInput.parse(videoId);
+    nowInput.parse(now);
+    if (reservation !== null) reservationId.parse(reservation);
+    this.ctx.storage.transactionSync(() => {
+      this.sql.exec(
+        "INSERT OR IGNORE INTO deleted (video_id, deleted_at) VALUES (?, ?)",
+        videoId,
+        now,
+      );
+      if (reservation !== null) {
+        this.sql.exec(
+          "UPDATE reservations SET state = 'settled' WHERE id = ? AND state = 'reserved'",
+          reservation,
+        );
+      }
+    });
+  }
+
+  /** The ids among `videoIds` that `markDeleted` ran for (kept as long as any record lives). */
+  deletedAmong(videoIds: string[]): string[] {
+    const ids = z.array(videoIdInput).max(100).parse(videoIds);
+    if (ids.length === 0) return [];
+    const marks = ids.map(() => "?").join(", ");
+    return this.sql
+      .exec<{ video_id: string }>(
+        `SELECT video_id FROM deleted WHERE video_id IN (${marks})`,
+        ...ids,
+      )
+      .toArray()
+      .map((row) => row.video_id);
+  }
+
   /** One reservation as the ledger holds it (for the operator and the tests), or null. */
   reservation(
     id: string,
@@ -301,6 +341,7 @@ export class SpendLedger extends DurableObject<Env> {
     this.sql.exec("DELETE FROM idempotency WHERE created_at < ?", now - IDEMPOTENCY_TTL_MS);
     this.sql.exec("DELETE FROM reservations WHERE created_at < ?", now - KEEP_MS);
     this.sql.exec("DELETE FROM usage WHERE day < ?", utcDay(now - KEEP_MS));
+    this.sql.exec("DELETE FROM deleted WHERE deleted_at < ?", now - KEEP_MS);
   }
 
   private one<T extends Record<string, SqlStorageValue>>(

@@ -42,6 +42,11 @@ export function migrate(sql: SqlStorage): void {
       PRIMARY KEY (route, id)
     ) WITHOUT ROWID;
     CREATE INDEX IF NOT EXISTS deliveries_seen_at ON deliveries (seen_at);
+    CREATE TABLE IF NOT EXISTS deleted (
+      video_id TEXT PRIMARY KEY,
+      deleted_at INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX IF NOT EXISTS deleted_at ON deleted (deleted_at);
   `);
   addColumn(sql, "idempotency", "held_until", "INTEGER");
 }

@@ -8,7 +8,7 @@ import type { Route } from "../config";
 import type { AppEnv } from "../context";
 import { invalidRequest, notFound } from "../errors";
 import { isVideoId } from "../ids";
-import { finishSpend } from "../ledger/budget";
+import { finishSpend, ledgerFor } from "../ledger/budget";
 import { createProvider } from "../providers/registry";
 import type { Provider } from "../providers/types";
 import { JobStore, type JobRecord } from "../store/jobs";
@@ -16,7 +16,13 @@ import type { RefreshOutcome } from "../store/refresh";
 
 type C = Context<AppEnv>;
 
-export const jobStore = (c: C) => new JobStore(c.env.JOBS, c.var.deps.now);
+/** The job store, with deletions recorded in the spend ledger so they hold everywhere at once. */
+export function jobStore(c: C): JobStore {
+  return new JobStore(c.env.JOBS, c.var.deps.now, {
+    markDeleted: (id, reservation, now) => ledgerFor(c.env).markDeleted(id, reservation, now),
+    deletedAmong: (ids) => ledgerFor(c.env).deletedAmong(ids),
+  });
+}
 
 export function providerFor(c: C, route: Route): Provider {
   const { fetch, now } = c.var.deps;

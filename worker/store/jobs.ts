@@ -72,15 +72,41 @@ const MAX_INDEX_PAGES = 10;
 /** KV's shortest `expirationTtl`, in seconds. */
 const KV_MIN_TTL_SECONDS = 60;
 
+/**
+ * Where deletions are recorded with strong consistency (the spend ledger Durable Object): KV
+ * alone cannot stop a write that was already in flight from bringing a deleted record back.
+ */
+export interface Tombstones {
+  markDeleted(videoId: string, reservationId: string | null, now: number): Promise<void>;
+  /** The ids among these (at most 100) that were deleted. */
+  deletedAmong(videoIds: string[]): Promise<string[]>;
+}
+
 export class JobStore {
-  /** `now` is the worker's injected clock (ms), the one that set `record_expires_at`. */
+  /**
+   * `now` is the worker's injected clock (ms), the one that set `record_expires_at`. Without
+   * `tombstones` (unit tests of the store itself) a delete is only as strong as KV's.
+   */
   constructor(
     private readonly kv: KVNamespace,
     private readonly now: () => number,
+    private readonly tombstones?: Tombstones,
   ) {}
 
+  /**
+   * The job, or null when it never existed, expired or was deleted. A record KV still returns is
+   * checked against the tombstones: KV is eventually consistent, so another location may serve a
+   * deleted record for a minute after the delete; the ledger is not.
+   */
   async get(id: string): Promise<JobRecord | null> {
-    const raw = await this.kv.get(jobKey(id), "json");
+    const record = await this.read(id);
+    if (record === null || (await this.deletedAmong([id])).length > 0) return null;
+    return record;
+  }
+
+  /** The record as KV holds it, without the tombstone check. */
+  private async read(id: string): Promise<JobRecord | null> {
+    const raw = await storage(() => this.kv.get(jobKey(id), "json"));
     if (raw === null) return null;
     const parsed = jobRecord.safeParse(raw);
     if (!parsed.success) return null; // an unreadable record is treated as gone
@@ -100,6 +126,12 @@ export class JobStore {
   /**
    * Writes the record with its expiration. A new job also gets its owner index entry and, on
    * routes whose provider sends webhooks, the (route, upstream id) → video id entry.
+   *
+   * An update of an existing job (a refresh, a webhook) may race a delete in another isolate:
+   * it read the record before the delete and writes it back after. So the write is checked
+   * *after* it lands: a delete marks its tombstone before removing the keys, hence either this
+   * write came before the removal (and is removed with it) or the tombstone is already there and
+   * the write is undone here. Checking before writing could not close that window.
    */
   async put(record: JobRecord, isNew: { webhooks?: boolean } | false = false): Promise<void> {
     const options = this.ttl(record);
@@ -110,17 +142,39 @@ export class JobStore {
       writes.push(this.kv.put(key, record.id, options));
     }
     await Promise.all(writes);
+    if (!isNew && (await this.deletedAmong([record.id])).length > 0) {
+      await this.removeKeys(record);
+      throw new DeletedError(record.id);
+    }
   }
 
   /** The video id of the job `routeId` started as `upstreamId` upstream (for webhooks), or null. */
   videoIdForUpstream(routeId: string, upstreamId: string): Promise<string | null> {
-    return this.kv.get(upstreamKey(routeId, upstreamId));
+    return storage(() => this.kv.get(upstreamKey(routeId, upstreamId)));
   }
 
+  /**
+   * Deletes a job for good: the tombstone first (and the job's open reservation settled with
+   * it), then every key, so no write in flight anywhere can bring the record back (see `put`).
+   */
   async delete(record: JobRecord): Promise<void> {
-    // The upstream entry (if any) expires with the record; a webhook for a deleted job finds
-    // its id, then no record, and is acknowledged without effect.
-    await Promise.all([this.kv.delete(jobKey(record.id)), this.kv.delete(ownerKey(record))]);
+    const { tombstones } = this;
+    if (tombstones) {
+      await storage(() =>
+        tombstones.markDeleted(record.id, record.reservation_id ?? null, this.now()),
+      );
+    }
+    await this.removeKeys(record);
+  }
+
+  private async removeKeys(record: JobRecord): Promise<void> {
+    await storage(() =>
+      Promise.all([
+        this.kv.delete(jobKey(record.id)),
+        this.kv.delete(ownerKey(record)),
+        this.kv.delete(upstreamKey(record.route, record.upstream_id)),
+      ]),
+    );
   }
 
   /** The owner's jobs in creation order, paginated by the id of the last job seen. */
@@ -133,8 +187,18 @@ export class JobStore {
     }
     const window = ids.slice(start, start + options.limit + 1);
     const hasMore = window.length > options.limit;
-    const records = await Promise.all(window.slice(0, options.limit).map((id) => this.get(id)));
+    const wanted = window.slice(0, options.limit);
+    // One tombstone check for the page, not one per record.
+    const deleted = new Set(await this.deletedAmong(wanted));
+    const records = await Promise.all(
+      wanted.filter((id) => !deleted.has(id)).map((id) => this.read(id)),
+    );
     return { records: records.filter((r): r is JobRecord => r?.owner === owner), hasMore };
+  }
+
+  private async deletedAmong(ids: string[]): Promise<string[]> {
+    const { tombstones } = this;
+    return tombstones ? storage(() => tombstones.deletedAmong(ids)) : [];
   }
 
   /** Ids from the owner index, newest first (the key order) or reversed for `asc`. */
@@ -145,11 +209,35 @@ export class JobStore {
     const enough = options.order === "desc" && !options.after ? options.limit + 1 : Infinity;
     let cursor: string | undefined;
     for (let page = 0; page < MAX_INDEX_PAGES && ids.length < enough; page++) {
-      const result = await this.kv.list({ prefix, cursor });
+      const result = await storage(() => this.kv.list({ prefix, cursor }));
       for (const key of result.keys) ids.push(key.name.slice(key.name.lastIndexOf(":") + 1));
       if (result.list_complete) break;
       cursor = result.cursor;
     }
     return options.order === "desc" ? ids : ids.reverse();
+  }
+}
+
+/** A write of a job that was deleted meanwhile: it has been undone; callers treat the job as gone. */
+export class DeletedError extends Error {
+  override readonly name = "DeletedError";
+  constructor(readonly videoId: string) {
+    super(`video ${videoId} was deleted`);
+  }
+}
+
+/**
+ * KV (or the ledger holding tombstones) failed: not the caller's fault and not a bug, so it is
+ * answered `503 storage_unavailable` with `Retry-After`, never a 500.
+ */
+export class StorageError extends Error {
+  override readonly name = "StorageError";
+}
+
+async function storage<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw new StorageError(String(error), { cause: error });
   }
 }

@@ -11,7 +11,7 @@
  */
 import { log } from "../log";
 import type { Provider, UpstreamState } from "../providers/types";
-import type { JobRecord, JobStore } from "./jobs";
+import { DeletedError, type JobRecord, type JobStore } from "./jobs";
 
 const MEMORY_LIMIT = 1000;
 
@@ -91,6 +91,11 @@ export class JobRefresher {
       try {
         await store.put(next);
       } catch (error) {
+        // Deleted while we asked: the write was undone, and memory must not serve it either.
+        if (error instanceof DeletedError) {
+          this.forget(record.id);
+          throw error;
+        }
         log("error", "kv_write_failed", { video_id: record.id, error: String(error) });
       }
     }
