@@ -4,6 +4,7 @@
  * production environment refuses to serve without real secrets (no dev fallbacks there).
  */
 import { z } from "zod";
+import { log } from "./log";
 import type { WorkerEnv } from "./env";
 import { readSecret } from "./env";
 import { registerSecrets } from "./redact";
@@ -75,10 +76,8 @@ const siteSchema = z
 
 export type Site = z.infer<typeof siteSchema>;
 
-const serverKeysSchema = z.record(
-  z.string().regex(/^[a-z0-9][a-z0-9_-]{0,39}$/, "key names are lowercase ids"),
-  z.string().min(12),
-);
+/** A server key's name: a short lowercase id (it appears in logs and the ledger). */
+const SERVER_KEY_NAME = /^[a-z0-9][a-z0-9_-]{0,39}$/;
 
 const DEV_SESSION_SECRET = "dev-only-session-secret-do-not-use-in-production";
 const DEV_SERVER_KEYS = { dev: "sk_dev_local" };
@@ -95,17 +94,26 @@ export interface Limits {
   refreshIntervalMs: number;
   contentUrlTtlSeconds: number;
   jobTimeoutSeconds: number;
+  /** New visitor identities a site may mint per clock hour, across all networks. */
+  newVisitorsPerSitePerHour: number;
+  /** New visitor identities one network (IPv4 address, IPv6 /64) may mint per clock hour. */
+  newVisitorsPerNetworkPerHour: number;
 }
 
 /** Daily caps (UTC days) and the kill switch, enforced by the spend ledger (worker/ledger/). */
 export interface SpendConfig {
   /** On: every paid create is refused; free routes still work. */
   killSwitch: boolean;
-  caps: { global: Cap; site: Cap; visitor: Cap; serverKey: Cap };
+  caps: { global: Cap; site: Cap; network: Cap; visitor: Cap; serverKey: Cap };
 }
 
 export interface Config {
   environment: "production" | "development" | "test";
+  /**
+   * True when the documented development credentials are in use (ENVIRONMENT=development): the
+   * worker then serves only requests to a loopback host (middleware/config.ts).
+   */
+  devCredentials: boolean;
   routes: Route[];
   sites: Site[];
   serverKeys: { name: string; key: string }[];
@@ -133,8 +141,24 @@ export function configFor(env: WorkerEnv): Config {
     config = parseConfig(env);
     cache.set(env, config);
     registerSecrets(secretsOf(config));
+    warnOfOpenSpending(config);
   }
   return config;
+}
+
+/**
+ * Said once per isolate, at startup: in production, a site without Turnstile lets a script mint
+ * visitors for paid routes as fast as the brakes allow; only the network and site caps bound it.
+ */
+function warnOfOpenSpending(config: Config): void {
+  if (config.environment !== "production") return;
+  if (!config.routes.some((r) => r.price_per_second_usd > 0)) return;
+  const open = config.sites.filter((s) => !s.turnstile).map((s) => s.id);
+  if (open.length === 0) return;
+  log("warn", "paid_routes_without_bot_check", {
+    sites: open,
+    advice: "add a turnstile block to these SITES entries; until then only the caps bound spending",
+  });
 }
 
 /**
@@ -158,7 +182,9 @@ export function parseConfig(env: WorkerEnv): Config {
     .parse(env.ENVIRONMENT ?? "production", {
       error: () => "ENVIRONMENT must be production, development or test",
     });
-  const dev = environment !== "production";
+  // Only development gets the documented dev credentials; a test run configures its own.
+  const dev = environment === "development";
+  const production = environment === "production";
 
   const routes = parseJson("MODEL_ROUTES", env.MODEL_ROUTES, z.array(routeSchema).min(1));
   const ids = new Set<string>();
@@ -172,15 +198,13 @@ export function parseConfig(env: WorkerEnv): Config {
     sites = [...sites, DEV_SITE];
   }
 
-  const serverKeyMap = env.SERVER_KEYS
-    ? parseJson("SERVER_KEYS", env.SERVER_KEYS, serverKeysSchema)
-    : dev
-      ? DEV_SERVER_KEYS
-      : {};
-  const serverKeys = Object.entries(serverKeyMap).map(([name, key]) => ({ name, key }));
+  refuseAmbiguousSites(sites);
+  const serverKeys = env.SERVER_KEYS
+    ? parseServerKeys(env.SERVER_KEYS)
+    : Object.entries(dev ? DEV_SERVER_KEYS : {}).map(([name, key]) => ({ name, key }));
   const sessionSecret = env.SESSION_SECRET ?? (dev ? DEV_SESSION_SECRET : "");
 
-  if (!dev) refuseDevCredentials(sessionSecret, serverKeys, sites);
+  if (production) refuseUnsafeProduction(sessionSecret, serverKeys, sites);
 
   const demoSiteKey = env.DEMO_SITE_KEY || (dev ? DEV_SITE.publishable_key : null);
   if (demoSiteKey && !sites.some((s) => s.publishable_key === demoSiteKey)) {
@@ -198,10 +222,11 @@ export function parseConfig(env: WorkerEnv): Config {
       providerKeys[name] = value;
     }
   }
-  const turnstileSecrets = readTurnstileSecrets(env, sites, dev);
+  const turnstileSecrets = readTurnstileSecrets(env, sites, !production);
 
   return {
     environment,
+    devCredentials: dev,
     routes,
     sites,
     serverKeys,
@@ -216,22 +241,82 @@ export function parseConfig(env: WorkerEnv): Config {
       refreshIntervalMs: intVar(env, "REFRESH_INTERVAL_MS", 2000, 0, 60000),
       contentUrlTtlSeconds: intVar(env, "CONTENT_URL_TTL_SECONDS", 3600, 60, 86400),
       jobTimeoutSeconds: intVar(env, "JOB_TIMEOUT_SECONDS", 1800, 60, 86400),
+      newVisitorsPerSitePerHour: intVar(env, "NEW_VISITORS_PER_SITE_PER_HOUR", 600, 1, 1_000_000),
+      newVisitorsPerNetworkPerHour: intVar(
+        env,
+        "NEW_VISITORS_PER_NETWORK_PER_HOUR",
+        20,
+        1,
+        100_000,
+      ),
     },
     spend: spendConfig(env),
   };
 }
 
-function refuseDevCredentials(secret: string, keys: Config["serverKeys"], sites: Site[]): void {
-  if (secret.length < 32 || secret === DEV_SESSION_SECRET) {
-    fail("SESSION_SECRET: set a random secret of at least 32 characters (wrangler secret put)");
-  }
-  for (const { name, key } of keys) {
-    if (key.length < 24 || key === DEV_SERVER_KEYS.dev) {
-      fail(`SERVER_KEYS.${name}: use a random key of at least 24 characters, not a dev key`);
+/**
+ * `SERVER_KEYS` is `{"<name>": "<key>"}`. Its entries are named by position in every message,
+ * never by name or value: with name and key swapped, the "name" is the secret.
+ */
+function parseServerKeys(raw: string): Config["serverKeys"] {
+  const map = parseJson("SERVER_KEYS", raw, z.record(z.string(), z.unknown()));
+  return Object.entries(map).map(([name, key], i) => {
+    const entry = `SERVER_KEYS entry ${i + 1}`;
+    if (!SERVER_KEY_NAME.test(name)) {
+      fail(
+        `${entry}: the name must be a short lowercase id such as "backend", and the key its value (are name and key swapped?)`,
+      );
     }
+    if (typeof key !== "string" || key.length < 12) {
+      fail(`${entry}: the key must be a string of at least 12 characters`);
+    }
+    return { name, key };
+  });
+}
+
+/** Two sites with one id or one publishable key would be told apart by accident. */
+function refuseAmbiguousSites(sites: Site[]): void {
+  for (const [i, site] of sites.entries()) {
+    const first = sites.findIndex((s) => s.id === site.id);
+    if (first !== i) fail(`SITES[${i}].id: the same id as SITES[${first}]`);
+    const key = sites.findIndex((s) => s.publishable_key === site.publishable_key);
+    if (key !== i) fail(`SITES[${i}].publishable_key: the same key as SITES[${key}]`);
   }
-  if (sites.some((s) => s.publishable_key === DEV_SITE.publishable_key)) {
-    fail("SITES: pk_dev_local is for local development only");
+}
+
+/**
+ * Roughly how many bits a secret could carry: its length times log2 of its distinct characters.
+ * It catches the mistakes that matter (a repeated character, a word typed twice), not a
+ * determined operator; `openssl rand -base64 32` scores about 190.
+ */
+export function strengthBits(secret: string): number {
+  const distinct = new Set(secret).size;
+  return distinct < 8 ? 0 : secret.length * Math.log2(distinct);
+}
+
+function refuseUnsafeProduction(secret: string, keys: Config["serverKeys"], sites: Site[]): void {
+  const random = "set a random one, e.g. openssl rand -base64 32 | npx wrangler secret put";
+  if (secret.length < 32 || secret === DEV_SESSION_SECRET || strengthBits(secret) < 128) {
+    fail(`SESSION_SECRET: at least 32 characters and not guessable: ${random} SESSION_SECRET`);
+  }
+  for (const [i, { key }] of keys.entries()) {
+    const entry = `SERVER_KEYS entry ${i + 1}`;
+    if (key.length < 24 || key === DEV_SERVER_KEYS.dev || strengthBits(key) < 96) {
+      fail(`${entry}: use a random key of at least 24 characters, not a dev or guessable key`);
+    }
+    if (key === secret) fail(`${entry}: the key must not be the same as SESSION_SECRET`);
+    const twin = keys.findIndex((k) => k.key === key);
+    if (twin !== i) fail(`${entry}: the same key as SERVER_KEYS entry ${twin + 1}`);
+  }
+  for (const [i, site] of sites.entries()) {
+    if (site.publishable_key === DEV_SITE.publishable_key) {
+      fail(`SITES[${i}].publishable_key: pk_dev_local is for local development only`);
+    }
+    for (const [j, origin] of site.origins.entries()) {
+      if (!origin.startsWith("https://")) {
+        fail(`SITES[${i}].origins[${j}]: a production page must be served over https`);
+      }
+    }
   }
 }
 
@@ -268,11 +353,26 @@ function intVar(env: WorkerEnv, name: keyof WorkerEnv, fallback: number, min: nu
 function spendConfig(env: WorkerEnv): SpendConfig {
   const killSwitch = env.SPEND_KILL_SWITCH?.trim() || "off";
   if (killSwitch !== "on" && killSwitch !== "off") fail("SPEND_KILL_SWITCH: must be on or off");
+  const site = usdVar(env, "SPEND_CAP_SITE_USD_PER_DAY", 20);
+  // One network (one client, however many visitors it mints) gets at most a quarter of a
+  // site's day by default, so no single client can exhaust it (docs/decisions/0015).
+  const network = env.SPEND_CAP_NETWORK_USD_PER_DAY
+    ? usdVar(env, "SPEND_CAP_NETWORK_USD_PER_DAY", 0)
+    : Math.min(5_000_000, Math.floor(site / 4));
+  if (site > 0 && network >= site) {
+    fail(
+      "SPEND_CAP_NETWORK_USD_PER_DAY: must be less than SPEND_CAP_SITE_USD_PER_DAY, or one client could spend a whole site's day",
+    );
+  }
   return {
     killSwitch: killSwitch === "on",
     caps: {
       global: { microUsd: usdVar(env, "SPEND_CAP_GLOBAL_USD_PER_DAY", 50) },
-      site: { microUsd: usdVar(env, "SPEND_CAP_SITE_USD_PER_DAY", 20) },
+      site: { microUsd: site },
+      network: {
+        microUsd: network,
+        count: intVar(env, "SPEND_CAP_NETWORK_VIDEOS_PER_DAY", 60, 0, 1_000_000),
+      },
       visitor: {
         microUsd: usdVar(env, "SPEND_CAP_VISITOR_USD_PER_DAY", 2),
         count: intVar(env, "SPEND_CAP_VISITOR_VIDEOS_PER_DAY", 20, 0, 100_000),

@@ -21,10 +21,14 @@ export function priceMicroUsd(route: Route, seconds: string): number {
   return Math.round(route.price_per_second_usd * 1_000_000) * Number(seconds);
 }
 
-/** A visitor counts against its site and itself; a server key against its own name. */
-export function scopesFor(principal: Principal): ReserveInput["scopes"] {
+/**
+ * A visitor counts against its site, the network it calls from and itself: a script can mint
+ * visitors without end, not networks. A server key counts against its own name only (its
+ * backend calls for many users from one address).
+ */
+export function scopesFor(principal: Principal, network: string): ReserveInput["scopes"] {
   return principal.kind === "visitor"
-    ? { site: principal.siteId, visitor: principal.owner }
+    ? { site: principal.siteId, network, visitor: principal.owner }
     : { serverKey: principal.name };
 }
 
@@ -60,6 +64,7 @@ const WHOSE: Record<BudgetRefusal["scope"], string> = {
   kill_switch: "the operator's",
   global: "this service's",
   site: "this site's",
+  network: "your network's",
   serverKey: "this API key's",
   visitor: "your",
 };

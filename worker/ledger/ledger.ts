@@ -11,6 +11,7 @@
  *                            create had an unknown outcome is held until `held_until`
  *   deliveries(route,id)   → webhook deliveries seen in the last 10 minutes, so a replay (or
  *                            two copies sent at once) is acted on exactly once
+ *   admissions(scope,hour) → new visitors per site and per network in the current clock hour
  *   deleted(video id)      → tombstones: a deleted video stays deleted, whatever write of it
  *                            was in flight in any isolate (docs/decisions/0014)
  */
@@ -22,8 +23,11 @@ import {
   deliveryInput,
   nowInput,
   reservationId,
+  admitInput,
   reserveInput,
   videoIdInput,
+  type AdmitInput,
+  type AdmitResult,
   type ReserveInput,
   type ReserveResult,
   type UsageRow,
@@ -68,6 +72,42 @@ export class SpendLedger extends DurableObject<Env> {
   reserve(input: ReserveInput): ReserveResult {
     const request = reserveInput.parse(input);
     return this.ctx.storage.transactionSync(() => this.reserveNow(request));
+  }
+
+  /**
+   * Admits a new visitor of `site` from `network`, unless either has had its hour's share of new
+   * visitors: minting identities is what a script does to dodge the visitor caps, and each new
+   * identity would also get a fresh visitor allowance. Counted in clock hours (the caller's
+   * clock); both counts move together or not at all.
+   */
+  admitVisitor(input: AdmitInput): AdmitResult {
+    const { site, network, now, caps } = admitInput.parse(input);
+    const hour = Math.floor(now / HOUR_MS);
+    const retryAfterSeconds = Math.max(1, Math.ceil(((hour + 1) * HOUR_MS - now) / 1000));
+    return this.ctx.storage.transactionSync(() => {
+      this.sql.exec("DELETE FROM admissions WHERE hour < ?", hour - 1);
+      const scopes = [
+        { scope: "site" as const, key: `site:${site}`, cap: caps.site },
+        { scope: "network" as const, key: `net:${network}`, cap: caps.network },
+      ];
+      for (const { scope, key, cap } of scopes) {
+        const row = this.one<{ count: number }>(
+          "SELECT count FROM admissions WHERE scope = ? AND hour = ?",
+          key,
+          hour,
+        );
+        if ((row?.count ?? 0) + 1 > cap) return { ok: false, scope, cap, retryAfterSeconds };
+      }
+      for (const { key } of scopes) {
+        this.sql.exec(
+          `INSERT INTO admissions (scope, hour, count) VALUES (?, ?, 1)
+           ON CONFLICT (scope, hour) DO UPDATE SET count = count + 1`,
+          key,
+          hour,
+        );
+      }
+      return { ok: true };
+    });
   }
 
   /** Records the job a reservation paid for; a replay of its Idempotency-Key now returns it. */

@@ -6,7 +6,7 @@
 import { z } from "zod";
 
 /** The scopes a reservation counts against besides the deployment-wide one. */
-export const SCOPES = ["global", "site", "visitor", "serverKey"] as const;
+export const SCOPES = ["global", "site", "network", "visitor", "serverKey"] as const;
 export type Scope = (typeof SCOPES)[number];
 
 const id = z.string().min(1).max(300);
@@ -21,7 +21,13 @@ export const reserveInput = z
     /** Caller-chosen and unique per attempt (the new video id): reserving it again is a no-op. */
     key: id,
     scopes: z
-      .object({ site: id.optional(), visitor: id.optional(), serverKey: id.optional() })
+      .object({
+        site: id.optional(),
+        /** The caller's network (IPv4 address or IPv6 /64): one client, however many visitors. */
+        network: id.optional(),
+        visitor: id.optional(),
+        serverKey: id.optional(),
+      })
       .strict(),
     amountMicroUsd: microUsd,
     /** The caller's clock (ms): decides the UTC day and the idempotency window. */
@@ -31,6 +37,7 @@ export const reserveInput = z
         killSwitch: z.boolean().default(false),
         global: capSchema.optional(),
         site: capSchema.optional(),
+        network: capSchema.optional(),
         visitor: capSchema.optional(),
         serverKey: capSchema.optional(),
       })
@@ -61,6 +68,19 @@ export type ReserveResult =
   | { ok: true; pending: true; heldUntil?: number }
   | BudgetRefusal
   | { ok: false; reason: "idempotency_conflict" };
+
+/** A new visitor's admission: counted per site and per network in the current hour. */
+export const admitInput = z
+  .object({
+    site: id,
+    network: id,
+    now: z.number().int().min(0),
+    caps: z.object({ site: microUsd, network: microUsd }).strict(),
+  })
+  .strict();
+export type AdmitInput = z.input<typeof admitInput>;
+export type AdmitResult =
+  { ok: true } | { ok: false; scope: "site" | "network"; cap: number; retryAfterSeconds: number };
 
 export const reservationId = z.string().regex(/^rsv_[0-9a-f-]{36}$/);
 export const videoIdInput = z.string().min(1).max(100);

@@ -27,6 +27,7 @@ import {
   priceMicroUsd,
   scopesFor,
 } from "./budget";
+import { clientNetwork } from "../middleware/rate-limit";
 import { readIdempotencyKey, requestHash, type RequestFingerprint } from "./idempotency";
 import type { ReserveResult } from "./schema";
 
@@ -61,7 +62,7 @@ export async function startSpend(c: C, request: SpendRequest): Promise<SpendStar
   try {
     result = await ledgerFor(c.env).reserve({
       key: request.videoId,
-      scopes: scopesFor(principal),
+      scopes: scopesFor(principal, clientNetwork(c)),
       amountMicroUsd,
       now,
       caps: capsFor(config.spend),

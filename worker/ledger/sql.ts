@@ -42,6 +42,12 @@ export function migrate(sql: SqlStorage): void {
       PRIMARY KEY (route, id)
     ) WITHOUT ROWID;
     CREATE INDEX IF NOT EXISTS deliveries_seen_at ON deliveries (seen_at);
+    CREATE TABLE IF NOT EXISTS admissions (
+      scope TEXT NOT NULL,
+      hour INTEGER NOT NULL,
+      count INTEGER NOT NULL,
+      PRIMARY KEY (scope, hour)
+    ) WITHOUT ROWID;
     CREATE TABLE IF NOT EXISTS deleted (
       video_id TEXT PRIMARY KEY,
       deleted_at INTEGER NOT NULL
@@ -72,6 +78,9 @@ export interface UsageKey {
 export function usageKeys(scopes: ReserveInput["scopes"]): UsageKey[] {
   const keys: UsageKey[] = [{ scope: "global", key: "global" }];
   if (scopes.site !== undefined) keys.push({ scope: "site", key: `site:${scopes.site}` });
+  if (scopes.network !== undefined) {
+    keys.push({ scope: "network", key: `net:${scopes.network}` });
+  }
   if (scopes.serverKey !== undefined) {
     keys.push({ scope: "serverKey", key: `key:${scopes.serverKey}` });
   }

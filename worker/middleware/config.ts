@@ -3,13 +3,32 @@
  * context. A bad configuration fails every request with a message naming the field.
  */
 import { createMiddleware } from "hono/factory";
-import { configFor } from "../config";
+import { ConfigError, configFor } from "../config";
 import type { AppEnv, Deps } from "../context";
 
 export function withConfig(deps: Deps) {
   return createMiddleware<AppEnv>(async function withConfig(c, next) {
-    c.set("config", configFor(c.env));
+    const config = configFor(c.env);
+    // The dev credentials are published in the README: a deployment left on
+    // ENVIRONMENT=development would let anyone in, so they work only on this machine.
+    if (config.devCredentials && !isLoopback(new URL(c.req.url).hostname)) {
+      throw new ConfigError(
+        "ENVIRONMENT: development serves only localhost; a deployment needs ENVIRONMENT=production and its own secrets",
+      );
+    }
+    c.set("config", config);
     c.set("deps", deps);
     await next();
   });
+}
+
+/** localhost, *.localhost, 127.0.0.0/8 and [::1]: hosts that only this machine can reach. */
+export function isLoopback(hostname: string): boolean {
+  const host = hostname.toLowerCase();
+  return (
+    host === "localhost" ||
+    host.endsWith(".localhost") ||
+    /^127(?:\.\d{1,3}){3}$/.test(host) ||
+    host === "[::1]"
+  );
 }

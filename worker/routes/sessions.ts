@@ -21,7 +21,9 @@ import { ApiError, invalidRequest, unauthorized } from "../errors";
 import { newVisitorId } from "../ids";
 import { log } from "../log";
 import { limitBody } from "../middleware/limits";
-import { sessionBrake } from "../middleware/rate-limit";
+import { ledgerFor, ledgerUnavailable } from "../ledger/budget";
+import type { AdmitResult } from "../ledger/schema";
+import { clientNetwork, sessionBrake } from "../middleware/rate-limit";
 import { errorResponses, jsonContent } from "./openapi-helpers";
 
 export function registerSessionRoutes(app: OpenAPIHono<AppEnv>): void {
@@ -51,7 +53,8 @@ export function registerSessionRoutes(app: OpenAPIHono<AppEnv>): void {
       const origin = checkOrigin(c, site);
       await checkTurnstile(c, site, origin, body.turnstile_token);
       const nowSeconds = Math.floor(deps.now() / 1000);
-      const visitorId = (await returningVisitor(c, site, nowSeconds)) ?? newVisitorId();
+      const visitorId =
+        (await returningVisitor(c, site, nowSeconds)) ?? (await admitNewVisitor(c, site));
       const { token, expiresAt } = await signVisitorToken(
         config.sessionSecret,
         site.id,
@@ -135,6 +138,40 @@ async function checkTurnstile(
       code: "turnstile_failed",
     });
   }
+}
+
+/** A fresh visitor id, if the site and the caller's network may mint one more this hour. */
+async function admitNewVisitor(c: Context<AppEnv>, site: Site): Promise<string> {
+  const { config, deps } = c.var;
+  const now = deps.now();
+  let verdict: AdmitResult;
+  try {
+    verdict = await ledgerFor(c.env).admitVisitor({
+      site: site.id,
+      network: clientNetwork(c),
+      now,
+      caps: {
+        site: config.limits.newVisitorsPerSitePerHour,
+        network: config.limits.newVisitorsPerNetworkPerHour,
+      },
+    });
+  } catch (error) {
+    throw ledgerUnavailable(error);
+  }
+  if (!verdict.ok) {
+    log("warn", "new_visitors_capped", { site: site.id, scope: verdict.scope, cap: verdict.cap });
+    const whose = verdict.scope === "site" ? "This site has" : "Your network has";
+    throw new ApiError(
+      429,
+      `${whose} started too many new visitor sessions this hour. Try again later, or keep using your existing session.`,
+      {
+        type: "rate_limit_error",
+        code: "too_many_new_visitors",
+        headers: { "retry-after": String(verdict.retryAfterSeconds) },
+      },
+    );
+  }
+  return newVisitorId();
 }
 
 async function returningVisitor(

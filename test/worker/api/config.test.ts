@@ -1,5 +1,5 @@
-import { describe, expect, it } from "vitest";
-import { parseConfig, ConfigError } from "../../../worker/config";
+import { describe, expect, it, vi } from "vitest";
+import { configFor, parseConfig, ConfigError } from "../../../worker/config";
 import { harness, SIM_ROUTE } from "../../helpers/harness";
 
 const base = { MODEL_ROUTES: JSON.stringify([SIM_ROUTE]), SITES: "[]" };
@@ -23,7 +23,7 @@ describe("configuration", () => {
 
   it("refuses to run in production without real secrets", () => {
     expect(parse({ ...base, ENVIRONMENT: "production" })).toThrow(/SESSION_SECRET/);
-    const secret = "x".repeat(40);
+    const secret = "Zq8!rT2#mW9vL4$kX7pN3&hB6yC1uF5j";
     expect(
       parse({
         ...base,
@@ -31,7 +31,7 @@ describe("configuration", () => {
         SESSION_SECRET: secret,
         SERVER_KEYS: '{"dev":"sk_dev_local"}',
       }),
-    ).toThrow(/SERVER_KEYS\.dev/);
+    ).toThrow(/SERVER_KEYS entry 1/);
     const devSite = JSON.stringify([
       { id: "dev", publishable_key: "pk_dev_local", origins: ["http://localhost:8787"] },
     ]);
@@ -45,6 +45,134 @@ describe("configuration", () => {
     } as unknown as Env);
     expect(ok.serverKeys).toEqual([]);
     expect(ok.sites).toEqual([]);
+  });
+
+  describe("refuses unsafe production settings, naming the setting and never a value", () => {
+    const secret = "Zq8!rT2#mW9vL4$kX7pN3&hB6yC1uF5j";
+    const key = "sk_live_Hq8Zr2Lm5Nv9Tb3Xc7Wd1Ke6";
+    const prod = (vars: Record<string, string>) =>
+      parse({ ...base, ENVIRONMENT: "production", SESSION_SECRET: secret, ...vars });
+    const site = (patch: object = {}) => ({
+      id: "shop",
+      publishable_key: "pk_live_shop0001",
+      origins: ["https://shop.example"],
+      ...patch,
+    });
+    it.each([
+      ["a repeated character", "a".repeat(32)],
+      ["a word typed again and again", "abcd1234".repeat(4)],
+      ["too short", "Zq8!rT2#mW9vL4$k"],
+    ])("a session secret that is %s", (_, weak) => {
+      expect(prod({ SESSION_SECRET: weak })).toThrow(/^SESSION_SECRET: /);
+      expect(prod({ SESSION_SECRET: weak })).not.toThrow(weak);
+    });
+    it("a server key equal to the session secret, or to another server key", () => {
+      expect(prod({ SERVER_KEYS: JSON.stringify({ backend: secret }) })).toThrow(
+        "SERVER_KEYS entry 1: the key must not be the same as SESSION_SECRET",
+      );
+      expect(prod({ SERVER_KEYS: JSON.stringify({ a: key, b: key }) })).toThrow(
+        "SERVER_KEYS entry 2: the same key as SERVER_KEYS entry 1",
+      );
+      expect(prod({ SERVER_KEYS: JSON.stringify({ a: "k".repeat(30) }) })).toThrow(
+        /^SERVER_KEYS entry 1: use a random key/,
+      );
+    });
+    it("name and key swapped in SERVER_KEYS", () => {
+      const swapped = { [key]: "backend" };
+      for (const environment of ["production", "test"]) {
+        const run = parse({
+          ...base,
+          ENVIRONMENT: environment,
+          SESSION_SECRET: secret,
+          SERVER_KEYS: JSON.stringify(swapped),
+        });
+        expect(run).toThrow(/^SERVER_KEYS entry 1: the name must be/);
+        expect(run).not.toThrow(/Hq8Zr2|sk_live/);
+      }
+      // A lowercase key that passes as a name is still not shown: its "key" is too short.
+      const lower = { sk_live_hq8zr2lm5nv9tb3xc7wd1ke6: "backend" };
+      const run = prod({ SERVER_KEYS: JSON.stringify(lower) });
+      expect(run).toThrow(
+        "SERVER_KEYS entry 1: the key must be a string of at least 12 characters",
+      );
+    });
+    it("duplicate site ids or publishable keys, in any environment", () => {
+      const twoIds = JSON.stringify([site(), site({ publishable_key: "pk_live_shop0002" })]);
+      expect(prod({ SITES: twoIds })).toThrow("SITES[1].id: the same id as SITES[0]");
+      const twoKeys = JSON.stringify([site(), site({ id: "blog" })]);
+      expect(prod({ SITES: twoKeys })).toThrow(
+        "SITES[1].publishable_key: the same key as SITES[0]",
+      );
+      expect(parse({ ...base, ENVIRONMENT: "test", SITES: twoKeys })).toThrow(/publishable_key/);
+    });
+    it.each(["http://localhost:8787", "http://127.0.0.1:3000", "http://shop.example"])(
+      "an origin that is not https (%s)",
+      (origin) => {
+        expect(prod({ SITES: JSON.stringify([site({ origins: [origin] })]) })).toThrow(
+          "SITES[0].origins[0]: a production page must be served over https",
+        );
+      },
+    );
+  });
+
+  it("warns at startup in production when a paid route is open to sites without Turnstile", () => {
+    const lines: string[] = [];
+    vi.spyOn(console, "warn").mockImplementation((line: string) => void lines.push(line));
+    const site = {
+      id: "shop",
+      publishable_key: "pk_live_shop0001",
+      origins: ["https://shop.example"],
+    };
+    const env = (price: number) =>
+      ({
+        ENVIRONMENT: "production",
+        SESSION_SECRET: "Zq8!rT2#mW9vL4$kX7pN3&hB6yC1uF5j",
+        MODEL_ROUTES: JSON.stringify([{ ...SIM_ROUTE, price_per_second_usd: price }]),
+        SITES: JSON.stringify([site]),
+      }) as unknown as Env;
+    configFor(env(0)); // free: nothing to warn of
+    expect(lines).toEqual([]);
+    const paid = env(0.1);
+    configFor(paid);
+    configFor(paid); // once per isolate, not per request
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0]!)).toMatchObject({
+      level: "warn",
+      event: "paid_routes_without_bot_check",
+      sites: ["shop"],
+    });
+    vi.restoreAllMocks();
+  });
+
+  it("gives no dev credentials to ENVIRONMENT=test", () => {
+    const config = parseConfig({ ...base, ENVIRONMENT: "test" } as unknown as Env);
+    expect(config.serverKeys).toEqual([]);
+    expect(config.sites).toEqual([]);
+    expect(config.sessionSecret).toBe("");
+    expect(config.devCredentials).toBe(false);
+  });
+
+  it("serves development's dev credentials only on a loopback host", async () => {
+    const h = harness({
+      vars: {
+        ENVIRONMENT: "development",
+        SESSION_SECRET: undefined as never,
+        SERVER_KEYS: undefined as never,
+        SITES: "[]",
+      },
+    });
+    // The harness calls https://api.stillmotion.test: a deployment, as far as the worker knows.
+    const deployed = await h.as("sk_dev_local", "/v1/videos");
+    expect(deployed.status).toBe(500);
+    const text = await deployed.text();
+    expect(text).toContain("ENVIRONMENT: development serves only localhost");
+    const local = await h.app.fetch(
+      new Request("http://localhost:8787/v1/videos", {
+        headers: { authorization: "Bearer sk_dev_local" },
+      }),
+      h.env,
+    );
+    expect(local.status).toBe(200);
   });
 
   it("gives development the documented dev credentials", () => {

@@ -194,7 +194,7 @@ describe("SITES turnstile configuration", () => {
   it("refuses Cloudflare's always-pass test secret in production", () => {
     const production = {
       ENVIRONMENT: "production",
-      SESSION_SECRET: "s".repeat(40),
+      SESSION_SECRET: "Zq8!rT2#mW9vL4$kX7pN3&hB6yC1uF5j",
       TURNSTILE_SECRET_SHOP: TEST_PASS_SECRET,
     };
     expect(() => parseConfig(vars(production))).toThrow(/Turnstile test secret/);

@@ -77,6 +77,42 @@ describe("POST /v1/sessions", () => {
     expect((await h.as(second.token, `/v1/videos/${job.id}`)).status).toBe(200);
   });
 
+  it("caps new visitors per network and per site each hour; returning visitors pass", async () => {
+    const h = harness({
+      vars: { NEW_VISITORS_PER_NETWORK_PER_HOUR: "3", NEW_VISITORS_PER_SITE_PER_HOUR: "5" },
+    });
+    h.clock.ms = Math.floor(h.clock.ms / 3_600_000) * 3_600_000 + 600_000; // hh:10
+    const mint = (ip: string, headers: Record<string, string> = {}) =>
+      h.call(
+        "/v1/sessions",
+        json({ site_key: shop.publishable_key }, { "cf-connecting-ip": ip, ...headers }),
+      );
+    const first = (await (await mint("2001:db8::1")).json()) as { token: string };
+    expect((await mint("2001:db8::2")).status).toBe(200);
+    expect((await mint("2001:db8:0:0:ffff::3")).status).toBe(200); // same /64
+    const refused = await mint("2001:db8::4");
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get("retry-after")).toBe("3000"); // to the next clock hour
+    const { error } = (await refused.json()) as { error: { code: string; message: string } };
+    expect(error.code).toBe("too_many_new_visitors");
+    expect(error.message).toMatch(/^Your network has started too many new visitor sessions/);
+    // A returning visitor is not new: it renews from the capped network.
+    const renewed = await mint("2001:db8::1", { authorization: `Bearer ${first.token}` });
+    expect(renewed.status).toBe(200);
+    // Other networks share the site's allowance: 3 + 2 = 5, then the site is capped.
+    expect((await mint("198.51.100.1")).status).toBe(200);
+    expect((await mint("198.51.100.2")).status).toBe(200);
+    const site = await mint("198.51.100.3");
+    expect(site.status).toBe(429);
+    expect(((await site.json()) as { error: { message: string } }).error.message).toMatch(
+      /^This site has started too many/,
+    );
+    // The other site is not affected, and the next hour starts afresh.
+    expect((await h.session(SITES[1]!.publishable_key, SITES[1]!.origins[0]!)).token).toBeTruthy();
+    h.advance(3_000_000);
+    expect((await mint("2001:db8::4")).status).toBe(200);
+  });
+
   it("does not let a token from another site carry its visitor over", async () => {
     const h = harness();
     const blog = await h.session(SITES[1]!.publishable_key, SITES[1]!.origins[0]!);

@@ -6,7 +6,14 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { nextUtcMidnight } from "../../../worker/ledger/sql";
-import { harness, SIM_ROUTE, SITES, todayUtcAt, type Harness } from "../../helpers/harness";
+import {
+  harness,
+  SERVER_KEY,
+  SIM_ROUTE,
+  SITES,
+  todayUtcAt,
+  type Harness,
+} from "../../helpers/harness";
 import { reservationOf, usageOn, withoutBrakes } from "../../helpers/ledger";
 import { createForm, post } from "../../helpers/requests";
 
@@ -26,13 +33,16 @@ function setup(vars: Record<string, string> = {}) {
   return harness({ routes: [PAID, FREE], vars, clock: { ms: NOON } });
 }
 
-const create = (h: Harness, fields: Record<string, string> = {}, token?: string) =>
-  token
+/** A create by `token` (a visitor's) or the backend key, from the network of `ip` if given. */
+const create = (h: Harness, fields: Record<string, string> = {}, token?: string, ip?: string) => {
+  const headers: Record<string, string> = ip ? { "cf-connecting-ip": ip } : {};
+  return token
     ? h.as(token, "/v1/videos", {
         ...post(createForm(fields)),
-        headers: { origin: SITES[0]!.origins[0]! },
+        headers: { origin: SITES[0]!.origins[0]!, ...headers },
       })
-    : h.server("/v1/videos", post(createForm(fields)));
+    : h.as(SERVER_KEY, "/v1/videos", { ...post(createForm(fields)), headers });
+};
 
 async function expectBudgetExceeded(response: Response, message: RegExp, retryAfter = "43200") {
   expect(response.status).toBe(429);
@@ -76,11 +86,15 @@ describe("spend caps on POST /v1/videos", () => {
   });
 
   it("caps each site on its own, across its visitors", async () => {
-    const h = setup({ SPEND_CAP_SITE_USD_PER_DAY: "0.8" });
+    const h = setup({ SPEND_CAP_SITE_USD_PER_DAY: "0.8", SPEND_CAP_NETWORK_USD_PER_DAY: "0.4" });
     const [a, b] = [await h.session(), await h.session()];
-    expect((await create(h, {}, a.token)).status).toBe(200);
-    expect((await create(h, {}, b.token)).status).toBe(200);
-    const message = await expectBudgetExceeded(await create(h, {}, a.token), RESETS);
+    // From two networks: one network alone may spend only a quarter of the site's day.
+    expect((await create(h, {}, a.token, "198.51.100.1")).status).toBe(200);
+    expect((await create(h, {}, b.token, "198.51.100.2")).status).toBe(200);
+    const message = await expectBudgetExceeded(
+      await create(h, {}, a.token, "198.51.100.3"),
+      RESETS,
+    );
     expect(message).toMatch(/^This site's daily spending limit/);
     const blog = await h.session(SITES[1]!.publishable_key, SITES[1]!.origins[0]!);
     const other = await h.as(blog.token, "/v1/videos", {
@@ -88,6 +102,35 @@ describe("spend caps on POST /v1/videos", () => {
       headers: { origin: SITES[1]!.origins[0]! },
     });
     expect(other.status).toBe(200);
+  });
+
+  it("caps what one network spends, however many visitors it mints", async () => {
+    const h = setup(); // site $20 a day, so each network may spend $5 (a quarter)
+    withoutBrakes(h);
+    const fresh = async (ip: string) => create(h, {}, (await h.session()).token, ip);
+    for (let i = 0; i < 12; i++) expect((await fresh(`2001:db8:1:2::${i + 1}`)).status).toBe(200);
+    // The 13th $0.40 video from a new visitor in the same IPv6 /64 would pass $5.
+    const message = await expectBudgetExceeded(await fresh("2001:db8:1:2:ffff::9"), RESETS);
+    expect(message).toMatch(/^Your network's daily spending limit/);
+    expect((await usageOn(NOON))["net:2001:db8:1:2::/64"]).toEqual({
+      microUsd: 4_800_000,
+      count: 12,
+    });
+    // Another /64, or an IPv4 address, is another network; a server key is not a visitor.
+    expect((await fresh("2001:db8:1:3::1")).status).toBe(200);
+    expect((await fresh("203.0.113.7")).status).toBe(200);
+    expect((await create(h, {}, undefined, "2001:db8:1:2::1")).status).toBe(200);
+  });
+
+  it("bounds the network cap below the site cap", async () => {
+    const h = setup({ SPEND_CAP_SITE_USD_PER_DAY: "10", SPEND_CAP_NETWORK_USD_PER_DAY: "10" });
+    const response = await h.call("/healthz");
+    expect(response.status).toBe(500);
+    const text = await response.text();
+    expect(text).toContain("SPEND_CAP_NETWORK_USD_PER_DAY");
+    expect(text).toContain("SPEND_CAP_SITE_USD_PER_DAY");
+    const ok = setup({ SPEND_CAP_SITE_USD_PER_DAY: "10", SPEND_CAP_NETWORK_USD_PER_DAY: "9.99" });
+    expect((await ok.call("/healthz")).status).toBe(200);
   });
 
   it("caps each visitor's money and number of videos per day", async () => {
