@@ -8,6 +8,7 @@ import { log } from "./log";
 import type { WorkerEnv } from "./env";
 import { readSecret } from "./env";
 import { registerSecrets } from "./redact";
+import type { VisitorLifetime } from "./auth/tokens";
 import { isTestSecret } from "./auth/turnstile";
 import type { Cap } from "./ledger/schema";
 import { providerOptions } from "./providers/registry";
@@ -89,7 +90,8 @@ const DEV_SITE: Site = {
 
 export interface Limits {
   maxUploadBytes: number;
-  sessionTtlSeconds: number;
+  /** Token TTL, renewal grace after expiry and the identity's absolute lifetime. */
+  visitor: VisitorLifetime;
   jobTtlSeconds: number;
   refreshIntervalMs: number;
   contentUrlTtlSeconds: number;
@@ -236,7 +238,11 @@ export function parseConfig(env: WorkerEnv): Config {
     turnstileSecrets,
     limits: {
       maxUploadBytes: intVar(env, "MAX_UPLOAD_BYTES", 10 * 1024 * 1024, 1024, 100 * 1024 * 1024),
-      sessionTtlSeconds: intVar(env, "SESSION_TTL_SECONDS", 3600, 60, 86400),
+      visitor: {
+        ttlSeconds: intVar(env, "SESSION_TTL_SECONDS", 3600, 60, 86400),
+        renewalGraceSeconds: intVar(env, "SESSION_RENEWAL_GRACE_SECONDS", 86400, 0, 7 * 86400),
+        maxAgeSeconds: intVar(env, "VISITOR_MAX_AGE_SECONDS", 30 * 86400, 3600, 365 * 86400),
+      },
       jobTtlSeconds: intVar(env, "JOB_TTL_SECONDS", 7 * 86400, 3600, 90 * 86400),
       refreshIntervalMs: intVar(env, "REFRESH_INTERVAL_MS", 2000, 0, 60000),
       contentUrlTtlSeconds: intVar(env, "CONTENT_URL_TTL_SECONDS", 3600, 60, 86400),

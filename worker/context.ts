@@ -17,7 +17,7 @@ export interface Deps {
 /** Who is calling. `owner` is the string stored on every job they create. */
 export type Principal =
   | { kind: "server"; name: string; owner: string }
-  | { kind: "visitor"; siteId: string; visitorId: string; owner: string };
+  | { kind: "visitor"; siteId: string; visitorId: string; owner: string; jti: string };
 
 export type AppEnv = {
   Bindings: WorkerEnv;

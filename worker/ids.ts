@@ -29,3 +29,6 @@ const VISITOR_ID = /^vis_[0-9a-hjkmnp-tv-z]{26}$/;
 
 export const isVideoId = (value: string) => VIDEO_ID.test(value);
 export const isVisitorId = (value: string) => VISITOR_ID.test(value);
+
+/** The owner string of a visitor's jobs and ledger rows. */
+export const visitorOwner = (siteId: string, visitorId: string) => `site:${siteId}:${visitorId}`;

@@ -77,6 +77,18 @@ export function harness(options: HarnessOptions = {}) {
     return (await response.json()) as { token: string; expires_at: number; visitor_id: string };
   }
 
+  /** `as` for a visitor token, from a page of its site (browsers send `Origin` cross-site). */
+  function asVisitor(
+    token: string,
+    path: string,
+    init: RequestInit = {},
+    origin = SITES[0]!.origins[0]!,
+  ): Promise<Response> {
+    const headers = new Headers(init.headers);
+    if (!headers.has("origin")) headers.set("origin", origin);
+    return as(token, path, { ...init, headers });
+  }
+
   return {
     app,
     env: testEnv,
@@ -84,6 +96,7 @@ export function harness(options: HarnessOptions = {}) {
     logs,
     call,
     as,
+    asVisitor,
     server: (path: string, init?: RequestInit) => as(SERVER_KEY, path, init),
     session,
     advance: (ms: number) => {

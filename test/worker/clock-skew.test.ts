@@ -39,7 +39,7 @@ async function pollUntilDone(h: Harness, id: string, token?: string): Promise<Vi
   for (let i = 0; i < 20; i++) {
     h.advance(1000);
     const response = token
-      ? await h.as(token, `/v1/videos/${id}`)
+      ? await h.asVisitor(token, `/v1/videos/${id}`)
       : await h.server(`/v1/videos/${id}`);
     const video = await body<Video>(response);
     if (video.status === "completed") return video;
@@ -110,7 +110,7 @@ describe.each([
       }),
     );
     expect(renewed.visitor_id).toBe(first.visitor_id);
-    expect((await h.as(renewed.token, `/v1/videos/${created.id}`)).status).toBe(200);
+    expect((await h.asVisitor(renewed.token, `/v1/videos/${created.id}`)).status).toBe(200);
   });
 
   it("accepts a provider's signed webhook stamped by the same clock, and refuses a stale one", async () => {

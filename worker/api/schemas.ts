@@ -185,4 +185,22 @@ export const SessionSchema = z
   })
   .openapi("Session");
 
+export const SessionRevokedSchema = z
+  .object({
+    object: z.literal("session.revoked"),
+    visitor_id: z.string(),
+    revoked: z.literal(true),
+  })
+  .openapi("SessionRevoked");
+
+export const VisitorParams = z.object({
+  site_id: z.string().openapi({ param: { name: "site_id", in: "path" }, example: "shop" }),
+  visitor_id: z
+    .string()
+    .openapi({
+      param: { name: "visitor_id", in: "path" },
+      example: "vis_01h0000000000000000000000",
+    }),
+});
+
 export const HealthSchema = z.object({ ok: z.literal(true) }).openapi("Health");

@@ -14,17 +14,34 @@ const CONTENT_AUD = "stillmotion:content";
 
 const UNTIMED = { alg: "HS256", exp: false, nbf: false, iat: false } as const;
 
-/** How long an expired visitor token may still be traded in to keep its visitor id. */
-export const VISITOR_RENEWAL_WINDOW_SECONDS = 30 * 86400;
-
 const visitorClaims = z.object({
   sub: z.string(),
   site: z.string(),
   aud: z.literal(VISITOR_AUD),
   iat: z.number(),
   exp: z.number(),
+  /** This token's id: the ledger knows which one is a visitor's current token (retire, revoke). */
+  jti: z.string().regex(/^[0-9a-f]{32}$/),
+  /** When the visitor identity began (unix s): fixed across renewals, for its absolute lifetime. */
+  vst: z.number(),
 });
 export type VisitorClaims = z.infer<typeof visitorClaims>;
+
+/** How a visitor identity ages (from the configuration). */
+export interface VisitorLifetime {
+  /** How long one token is good for. */
+  ttlSeconds: number;
+  /** How long after its expiry a token may still be traded in at POST /v1/sessions. */
+  renewalGraceSeconds: number;
+  /** How long a visitor identity lives at most, however often it is renewed. */
+  maxAgeSeconds: number;
+}
+
+/** A fresh random token id. */
+export function newTokenId(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
 
 const contentClaims = z.object({
   sub: z.string(),
@@ -35,33 +52,47 @@ const contentClaims = z.object({
 
 export async function signVisitorToken(
   secret: string,
-  site: string,
-  visitorId: string,
+  claims: { site: string; visitorId: string; jti: string; startedAt: number },
   nowSeconds: number,
-  ttlSeconds: number,
+  lifetime: VisitorLifetime,
 ): Promise<{ token: string; expiresAt: number }> {
-  const expiresAt = nowSeconds + ttlSeconds;
-  const payload = { sub: visitorId, site, aud: VISITOR_AUD, iat: nowSeconds, exp: expiresAt };
+  // Never past the identity's end: a renewal cannot stretch it.
+  const expiresAt = Math.min(
+    nowSeconds + lifetime.ttlSeconds,
+    claims.startedAt + lifetime.maxAgeSeconds,
+  );
+  const payload = {
+    sub: claims.visitorId,
+    site: claims.site,
+    aud: VISITOR_AUD,
+    iat: nowSeconds,
+    exp: expiresAt,
+    jti: claims.jti,
+    vst: claims.startedAt,
+  };
   return { token: await sign(payload, secret, "HS256"), expiresAt };
 }
 
 /**
- * Verifies a visitor token. With `allowExpired`, an expired token within the renewal window
- * still proves who the visitor was (used only by POST /v1/sessions to keep a visitor id).
+ * Verifies a visitor token's signature and times. With `renewal`, an expired token still proves
+ * who the visitor was — within `renewalGraceSeconds` of its expiry and the identity's
+ * `maxAgeSeconds` — for POST /v1/sessions to keep the visitor id. Whether the token is still
+ * the visitor's current one is the ledger's to say (worker/middleware/auth.ts).
  */
 export async function verifyVisitorToken(
   secret: string,
   token: string,
   nowSeconds: number,
-  allowExpired = false,
+  lifetime: VisitorLifetime,
+  renewal = false,
 ): Promise<VisitorClaims | null> {
   try {
     // Time checks are ours, against the injected clock, so tests and renewal agree on "now".
-    const payload = await verify(token, secret, { ...UNTIMED, aud: VISITOR_AUD });
+    const payload = await verifyCanonical(token, secret, VISITOR_AUD);
     const claims = visitorClaims.parse(payload);
-    if (allowExpired && claims.iat + VISITOR_RENEWAL_WINDOW_SECONDS < nowSeconds) return null;
-    if (!allowExpired && claims.exp <= nowSeconds) return null;
-    return claims;
+    if (claims.vst + lifetime.maxAgeSeconds <= nowSeconds) return null;
+    const until = renewal ? claims.exp + lifetime.renewalGraceSeconds : claims.exp;
+    return until > nowSeconds ? claims : null;
   } catch {
     return null;
   }
@@ -85,10 +116,21 @@ export async function verifyContentToken(
   nowSeconds: number,
 ): Promise<boolean> {
   try {
-    const payload = await verify(token, secret, { ...UNTIMED, aud: CONTENT_AUD });
+    const payload = await verifyCanonical(token, secret, CONTENT_AUD);
     const claims = contentClaims.parse(payload);
     return claims.sub === videoId && claims.var === variant && claims.exp > nowSeconds;
   } catch {
     return false;
   }
+}
+
+/**
+ * `hono/jwt`'s verify, for the one encoding we issue: an HS256 signature is 32 bytes, so exactly
+ * 43 base64url characters whose last one carries no stray low bits. A decoder that ignores those
+ * bits would accept several spellings of one signature, and a token must have one.
+ */
+async function verifyCanonical(token: string, secret: string, aud: string) {
+  const signature = token.slice(token.lastIndexOf(".") + 1);
+  if (!/^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/.test(signature)) throw new Error("not canonical");
+  return verify(token, secret, { ...UNTIMED, aud });
 }

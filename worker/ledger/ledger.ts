@@ -12,6 +12,8 @@
  *   deliveries(route,id)   → webhook deliveries seen in the last 10 minutes, so a replay (or
  *                            two copies sent at once) is acted on exactly once
  *   admissions(scope,hour) → new visitors per site and per network in the current clock hour
+ *   visitors(owner)        → each visitor identity's current token id, the one it replaced, and
+ *                            whether it was revoked (docs/decisions/0003)
  *   deleted(video id)      → tombstones: a deleted video stays deleted, whatever write of it
  *                            was in flight in any isolate (docs/decisions/0014)
  */
@@ -25,6 +27,7 @@ import {
   reservationId,
   admitInput,
   reserveInput,
+  visitorTokenInput,
   videoIdInput,
   type AdmitInput,
   type AdmitResult,
@@ -48,6 +51,10 @@ export const PENDING_LEASE_MS = 10 * 60_000;
 export const DELIVERY_WINDOW_MS = 10 * 60_000;
 /** Reservations and usage rows are kept this long, for late settles and for the operator. */
 const KEEP_MS = 35 * 24 * HOUR_MS;
+/** How long the token a renewal replaced keeps working: two tabs renewing at once both win. */
+const ROTATION_GRACE_MS = 60_000;
+/** Visitor rows outlive the longest identity (VISITOR_MAX_AGE_SECONDS ≤ 365 days). */
+const VISITOR_KEEP_MS = 366 * 24 * HOUR_MS;
 
 type Idem = {
   body_hash: string;
@@ -106,8 +113,71 @@ export class SpendLedger extends DurableObject<Env> {
           hour,
         );
       }
+      this.sql.exec(
+        "INSERT OR REPLACE INTO visitors (owner, jti, started_at) VALUES (?, ?, ?)",
+        input.owner,
+        input.jti,
+        now,
+      );
       return { ok: true };
     });
+  }
+
+  /**
+   * Trades a visitor's current token (`jti`) for a new one (`next`), retiring the old: a token
+   * renews once. The token it replaced may still renew for ROTATION_GRACE_MS (two tabs renewing
+   * together) and gets the current id back, so both hold a valid token. Null: not the current
+   * token, revoked, or unknown — the caller then starts a new visitor.
+   */
+  renewVisitor(owner: string, jti: string, next: string, now: number): string | null {
+    visitorTokenInput.parse({ owner, jti, now });
+    visitorTokenInput.parse({ owner, jti: next, now });
+    return this.ctx.storage.transactionSync(() => {
+      const row = this.visitor(owner);
+      if (!row || row.revoked_at !== null) return null;
+      if (row.jti === jti) {
+        this.sql.exec(
+          "UPDATE visitors SET jti = ?, prev_jti = ?, rotated_at = ? WHERE owner = ?",
+          next,
+          jti,
+          now,
+          owner,
+        );
+        return next;
+      }
+      const recent = row.prev_jti === jti && now - (row.rotated_at ?? 0) <= ROTATION_GRACE_MS;
+      return recent ? row.jti : null;
+    });
+  }
+
+  /** True while `jti` is the visitor's current token (or the one it just replaced) and not revoked. */
+  visitorTokenValid(owner: string, jti: string, now: number): boolean {
+    visitorTokenInput.parse({ owner, jti, now });
+    const row = this.visitor(owner);
+    if (!row || row.revoked_at !== null) return false;
+    return (
+      row.jti === jti || (row.prev_jti === jti && now - (row.rotated_at ?? 0) <= ROTATION_GRACE_MS)
+    );
+  }
+
+  /** Ends a visitor identity: every token of it stops working at once, renewal included. */
+  revokeVisitor(owner: string, now: number): boolean {
+    visitorTokenInput.parse({ owner, jti: "-", now });
+    const { rowsWritten } = this.sql.exec(
+      "UPDATE visitors SET revoked_at = ? WHERE owner = ? AND revoked_at IS NULL",
+      now,
+      owner,
+    );
+    return rowsWritten > 0;
+  }
+
+  private visitor(owner: string) {
+    return this.one<{
+      jti: string;
+      prev_jti: string | null;
+      rotated_at: number | null;
+      revoked_at: number | null;
+    }>("SELECT jti, prev_jti, rotated_at, revoked_at FROM visitors WHERE owner = ?", owner);
   }
 
   /** Records the job a reservation paid for; a replay of its Idempotency-Key now returns it. */
@@ -382,6 +452,7 @@ export class SpendLedger extends DurableObject<Env> {
     this.sql.exec("DELETE FROM reservations WHERE created_at < ?", now - KEEP_MS);
     this.sql.exec("DELETE FROM usage WHERE day < ?", utcDay(now - KEEP_MS));
     this.sql.exec("DELETE FROM deleted WHERE deleted_at < ?", now - KEEP_MS);
+    this.sql.exec("DELETE FROM visitors WHERE started_at < ?", now - VISITOR_KEEP_MS);
   }
 
   private one<T extends Record<string, SqlStorageValue>>(

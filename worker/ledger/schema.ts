@@ -74,6 +74,9 @@ export const admitInput = z
   .object({
     site: id,
     network: id,
+    /** The new visitor (`site:<id>:<visitor>`) and its first token's id, recorded if admitted. */
+    owner: id,
+    jti: z.string().min(1).max(64),
     now: z.number().int().min(0),
     caps: z.object({ site: microUsd, network: microUsd }).strict(),
   })
@@ -81,6 +84,11 @@ export const admitInput = z
 export type AdmitInput = z.input<typeof admitInput>;
 export type AdmitResult =
   { ok: true } | { ok: false; scope: "site" | "network"; cap: number; retryAfterSeconds: number };
+
+/** A visitor token's identity as the ledger checks it. */
+export const visitorTokenInput = z
+  .object({ owner: id, jti: z.string().min(1).max(64), now: z.number().int().min(0) })
+  .strict();
 
 export const reservationId = z.string().regex(/^rsv_[0-9a-f-]{36}$/);
 export const videoIdInput = z.string().min(1).max(100);

@@ -48,6 +48,15 @@ export function migrate(sql: SqlStorage): void {
       count INTEGER NOT NULL,
       PRIMARY KEY (scope, hour)
     ) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS visitors (
+      owner TEXT PRIMARY KEY,
+      jti TEXT NOT NULL,
+      prev_jti TEXT,
+      rotated_at INTEGER,
+      started_at INTEGER NOT NULL,
+      revoked_at INTEGER
+    ) WITHOUT ROWID;
+    CREATE INDEX IF NOT EXISTS visitors_started_at ON visitors (started_at);
     CREATE TABLE IF NOT EXISTS deleted (
       video_id TEXT PRIMARY KEY,
       deleted_at INTEGER NOT NULL

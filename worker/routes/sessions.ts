@@ -6,8 +6,8 @@
  */
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { SessionRequest, SessionSchema } from "../api/schemas";
-import { signVisitorToken, verifyVisitorToken } from "../auth/tokens";
+import { SessionRequest, SessionRevokedSchema, SessionSchema, VisitorParams } from "../api/schemas";
+import { newTokenId, signVisitorToken, verifyVisitorToken } from "../auth/tokens";
 import {
   isTestSecret,
   TurnstileMisconfigured,
@@ -17,16 +17,19 @@ import {
 } from "../auth/turnstile";
 import { ConfigError, type Site } from "../config";
 import type { AppEnv } from "../context";
-import { ApiError, invalidRequest, unauthorized } from "../errors";
-import { newVisitorId } from "../ids";
+import { ApiError, invalidRequest, notFound, unauthorized } from "../errors";
+import { isVisitorId, newVisitorId, visitorOwner } from "../ids";
 import { log } from "../log";
 import { limitBody } from "../middleware/limits";
 import { ledgerFor, ledgerUnavailable } from "../ledger/budget";
 import type { AdmitResult } from "../ledger/schema";
+import { requireAuth } from "../middleware/auth";
 import { clientNetwork, sessionBrake } from "../middleware/rate-limit";
+import { StorageError } from "../store/jobs";
 import { errorResponses, jsonContent } from "./openapi-helpers";
 
 export function registerSessionRoutes(app: OpenAPIHono<AppEnv>): void {
+  registerRevocationRoutes(app);
   app.openapi(
     createRoute({
       method: "post",
@@ -53,19 +56,98 @@ export function registerSessionRoutes(app: OpenAPIHono<AppEnv>): void {
       const origin = checkOrigin(c, site);
       await checkTurnstile(c, site, origin, body.turnstile_token);
       const nowSeconds = Math.floor(deps.now() / 1000);
-      const visitorId =
+      const identity =
         (await returningVisitor(c, site, nowSeconds)) ?? (await admitNewVisitor(c, site));
+      const visitorId = identity.visitorId;
       const { token, expiresAt } = await signVisitorToken(
         config.sessionSecret,
-        site.id,
-        visitorId,
+        { site: site.id, ...identity },
         nowSeconds,
-        config.limits.sessionTtlSeconds,
+        config.limits.visitor,
       );
       c.header("cache-control", "no-store");
       return c.json({ token, expires_at: expiresAt, visitor_id: visitorId }, 200);
     },
   );
+}
+
+/**
+ * Ending visitor identities: the visitor itself (signing out) with its own token, or the owner's
+ * backend with a server key, for any visitor of a configured site. Every token of the visitor
+ * stops working at once, and it cannot be renewed; its jobs stay (and expire) as they are.
+ */
+function registerRevocationRoutes(app: OpenAPIHono<AppEnv>): void {
+  const auth = requireAuth();
+  app.use("/v1/sessions", (c, next) => (c.req.method === "DELETE" ? auth(c, next) : next()));
+  app.use("/v1/sites/:site_id/visitors/:visitor_id", requireAuth());
+
+  app.openapi(
+    createRoute({
+      method: "delete",
+      path: "/v1/sessions",
+      summary: "End this visitor identity (sign out): every token of it stops working",
+      security: [{ bearer: [] }],
+      responses: {
+        200: jsonContent(SessionRevokedSchema, "The visitor was revoked"),
+        ...errorResponses(401, 403),
+      },
+    }),
+    async (c) => {
+      const principal = c.var.principal;
+      if (principal.kind !== "visitor") {
+        throw new ApiError(
+          403,
+          "A server key has no session to end. To revoke a visitor, call DELETE /v1/sites/{site_id}/visitors/{visitor_id}.",
+          { code: "not_a_visitor" },
+        );
+      }
+      await revoke(c, principal.owner);
+      return c.json(revoked(principal.visitorId), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "delete",
+      path: "/v1/sites/{site_id}/visitors/{visitor_id}",
+      summary: "Revoke one visitor of a site (server keys only)",
+      security: [{ bearer: [] }],
+      request: { params: VisitorParams },
+      responses: {
+        200: jsonContent(SessionRevokedSchema, "The visitor was revoked"),
+        ...errorResponses(400, 401, 403, 404),
+      },
+    }),
+    async (c) => {
+      if (c.var.principal.kind !== "server") {
+        throw new ApiError(403, "Only a server key may revoke a visitor.", {
+          code: "server_key_required",
+        });
+      }
+      const { site_id, visitor_id } = c.req.valid("param");
+      if (!isVisitorId(visitor_id)) {
+        throw invalidRequest("visitor_id must be a vis_… id from POST /v1/sessions.", "visitor_id");
+      }
+      if (!c.var.config.sites.some((s) => s.id === site_id)) throw notFound("site", "site_id");
+      const found = await revoke(c, visitorOwner(site_id, visitor_id));
+      if (!found) throw notFound("visitor", "visitor_id");
+      return c.json(revoked(visitor_id), 200);
+    },
+  );
+}
+
+const revoked = (visitorId: string) => ({
+  object: "session.revoked" as const,
+  visitor_id: visitorId,
+  revoked: true as const,
+});
+
+async function revoke(c: Context<AppEnv>, owner: string): Promise<boolean> {
+  try {
+    return await ledgerFor(c.env).revokeVisitor(owner, c.var.deps.now());
+  } catch (error) {
+    throw new StorageError(String(error), { cause: error });
+  }
 }
 
 /** Browsers always send `Origin` on this cross-site POST; its absence means it is not one. */
@@ -140,15 +222,29 @@ async function checkTurnstile(
   }
 }
 
-/** A fresh visitor id, if the site and the caller's network may mint one more this hour. */
-async function admitNewVisitor(c: Context<AppEnv>, site: Site): Promise<string> {
+/** Who a token will be issued to: the visitor, its token's id, when the identity began (s). */
+interface Identity {
+  visitorId: string;
+  jti: string;
+  startedAt: number;
+}
+
+/** A fresh visitor, if the site and the caller's network may mint one more this hour. */
+async function admitNewVisitor(c: Context<AppEnv>, site: Site): Promise<Identity> {
   const { config, deps } = c.var;
   const now = deps.now();
+  const identity = {
+    visitorId: newVisitorId(),
+    jti: newTokenId(),
+    startedAt: Math.floor(now / 1000),
+  };
   let verdict: AdmitResult;
   try {
     verdict = await ledgerFor(c.env).admitVisitor({
       site: site.id,
       network: clientNetwork(c),
+      owner: visitorOwner(site.id, identity.visitorId),
+      jti: identity.jti,
       now,
       caps: {
         site: config.limits.newVisitorsPerSitePerHour,
@@ -171,17 +267,37 @@ async function admitNewVisitor(c: Context<AppEnv>, site: Site): Promise<string> 
       },
     );
   }
-  return newVisitorId();
+  return identity;
 }
 
+/**
+ * The visitor a previous token proves, renewed: within the renewal grace after its expiry and
+ * the identity's lifetime, and only if it is still the visitor's current token (the ledger
+ * retires it as it issues the next). Anything else — another site's token, a forged, retired or
+ * revoked one — is ignored, and the caller gets a new visitor.
+ */
 async function returningVisitor(
   c: Context<AppEnv>,
   site: Site,
   nowSeconds: number,
-): Promise<string | null> {
+): Promise<Identity | null> {
   const match = /^Bearer\s+(\S+)$/i.exec(c.req.header("authorization") ?? "");
   if (!match) return null;
-  const claims = await verifyVisitorToken(c.var.config.sessionSecret, match[1]!, nowSeconds, true);
-  // A token from another site (or a forged one) is ignored: the caller simply gets a new visitor.
-  return claims && claims.site === site.id ? claims.sub : null;
+  const { config, deps } = c.var;
+  const claims = await verifyVisitorToken(
+    config.sessionSecret,
+    match[1]!,
+    nowSeconds,
+    config.limits.visitor,
+    true,
+  );
+  if (!claims || claims.site !== site.id) return null;
+  let jti: string | null;
+  try {
+    const owner = visitorOwner(site.id, claims.sub);
+    jti = await ledgerFor(c.env).renewVisitor(owner, claims.jti, newTokenId(), deps.now());
+  } catch (error) {
+    throw ledgerUnavailable(error);
+  }
+  return jti ? { visitorId: claims.sub, jti, startedAt: claims.vst } : null;
 }

@@ -18,6 +18,8 @@ describe("GET /openapi.json", () => {
         "GET /healthz",
         "GET /v1/models",
         "POST /v1/sessions",
+        "DELETE /v1/sessions",
+        "DELETE /v1/sites/{site_id}/visitors/{visitor_id}",
         "POST /v1/videos",
         "GET /v1/videos",
         "GET /v1/videos/{video_id}",

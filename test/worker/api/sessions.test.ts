@@ -63,18 +63,20 @@ describe("POST /v1/sessions", () => {
   it("keeps a returning visitor's id — and jobs — even after its token expired", async () => {
     const h = harness();
     const first = await h.session();
-    const job = (await (await h.as(first.token, "/v1/videos", post(createForm()))).json()) as {
+    const job = (await (
+      await h.asVisitor(first.token, "/v1/videos", post(createForm()))
+    ).json()) as {
       id: string;
     };
     h.advance(2 * 3600 * 1000);
-    expect((await h.as(first.token, `/v1/videos/${job.id}`)).status).toBe(401);
+    expect((await h.asVisitor(first.token, `/v1/videos/${job.id}`)).status).toBe(401);
     const renewed = await h.call(
       "/v1/sessions",
       json({ site_key: shop.publishable_key }, { authorization: `Bearer ${first.token}` }),
     );
     const second = (await renewed.json()) as { token: string; visitor_id: string };
     expect(second.visitor_id).toBe(first.visitor_id);
-    expect((await h.as(second.token, `/v1/videos/${job.id}`)).status).toBe(200);
+    expect((await h.asVisitor(second.token, `/v1/videos/${job.id}`)).status).toBe(200);
   });
 
   it("caps new visitors per network and per site each hour; returning visitors pass", async () => {

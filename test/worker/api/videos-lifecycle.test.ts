@@ -92,15 +92,17 @@ describe("GET /v1/videos/{id}", () => {
     const bob = await h.session();
     const blog = await h.session(SITES[1]!.publishable_key, SITES[1]!.origins[0]!);
     const visitorJob = await create(h, "pan left", alice.token, SITES[0]!.origins[0]);
-    expect((await h.as(alice.token, `/v1/videos/${visitorJob.id}`)).status).toBe(200);
-    for (const token of [bob.token, blog.token]) {
-      const response = await h.as(token, `/v1/videos/${visitorJob.id}`);
+    expect((await h.asVisitor(alice.token, `/v1/videos/${visitorJob.id}`)).status).toBe(200);
+    for (const [token, origin] of [
+      [bob.token, SITES[0]!.origins[0]!],
+      [blog.token, SITES[1]!.origins[0]!],
+    ] as const) {
+      const as = (path: string, init?: RequestInit) => h.asVisitor(token, path, init, origin);
+      const response = await as(`/v1/videos/${visitorJob.id}`);
       expect(response.status).toBe(404);
       expect(((await response.json()) as { error: { code: string } }).error.code).toBe("not_found");
-      expect((await h.as(token, `/v1/videos/${visitorJob.id}`, { method: "DELETE" })).status).toBe(
-        404,
-      );
-      expect((await h.as(token, `/v1/videos/${visitorJob.id}/content`)).status).toBe(404);
+      expect((await as(`/v1/videos/${visitorJob.id}`, { method: "DELETE" })).status).toBe(404);
+      expect((await as(`/v1/videos/${visitorJob.id}/content`)).status).toBe(404);
     }
     expect((await h.server(`/v1/videos/${visitorJob.id}`)).status).toBe(404);
   });
