@@ -27,6 +27,15 @@ export function createApp(deps: Deps): OpenAPIHono<AppEnv> {
   });
 
   app.use(requestId({ headerName: "x-request-id", generator: () => crypto.randomUUID() }));
+  // A handler that returns its own Response (static files, the demo page) bypasses the header
+  // the middleware above sets on the context: every answer must be traceable in the logs.
+  app.use(async function everyResponseTraced(c, next) {
+    await next();
+    if (c.res.headers.has("x-request-id")) return;
+    const traced = new Response(c.res.body, c.res);
+    traced.headers.set("x-request-id", c.var.requestId);
+    c.res = traced;
+  });
   // CORP is left to routes: media must load cross-origin into <video>, everything else not.
   app.use(secureHeaders({ crossOriginResourcePolicy: false, xFrameOptions: "DENY" }));
   app.use(async function sameOriginByDefault(c, next) {

@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { log } from "./log";
+import { setLogPrompts } from "./log-prompts";
 import type { WorkerEnv } from "./env";
 import { readSecret } from "./env";
 import { registerSecrets } from "./redact";
@@ -143,6 +144,7 @@ export function configFor(env: WorkerEnv): Config {
     config = parseConfig(env);
     cache.set(env, config);
     registerSecrets(secretsOf(config));
+    setLogPrompts(env.LOG_PROMPTS?.trim() === "on");
     warnOfOpenSpending(config);
   }
   return config;

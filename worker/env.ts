@@ -30,6 +30,8 @@ export interface Secrets {
   SPEND_KILL_SWITCH?: string;
   SPEND_CAP_GLOBAL_USD_PER_DAY?: string;
   SPEND_CAP_SITE_USD_PER_DAY?: string;
+  /** `on`: leave prompts in log lines that quote them (off by default: prompts are personal). */
+  LOG_PROMPTS?: string;
   SESSION_RENEWAL_GRACE_SECONDS?: string;
   VISITOR_MAX_AGE_SECONDS?: string;
   NEW_VISITORS_PER_SITE_PER_HOUR?: string;

@@ -44,7 +44,10 @@ export function checkOptions(route: Route, size: string | undefined, seconds: st
 export function checkPrompt(route: Route, prompt: string, param = "prompt"): string {
   const trimmed = cleanText(prompt).trim();
   if (trimmed.length === 0)
-    throw invalidRequest("prompt is empty: describe what should happen in the video.", param);
+    throw invalidRequest(
+      "prompt is empty (or only invisible characters): describe what should happen in the video.",
+      param,
+    );
   if (trimmed.length > route.prompt_max_chars) {
     throw invalidRequest(
       `prompt is ${trimmed.length} characters; ${route.id} accepts at most ${route.prompt_max_chars}. Shorten it.`,
@@ -132,12 +135,16 @@ export function checkAudio(route: Route, audio: boolean | undefined): boolean | 
 }
 
 /**
- * Characters that hide or reorder text (C0/C1 controls other than tab and newline, bidi
- * overrides and isolates, directional marks): stripped from prompts before they are stored or
- * sent, so a prompt reads the same in a log, a dashboard and the provider's console.
+ * Characters that hide or reorder text: C0/C1 controls other than tab and newline, bidi
+ * overrides and isolates, directional marks, and the invisible ones that smuggle text past a
+ * reader (zero-width space U+200B, word joiner and invisible operators U+2060–U+2064, the
+ * Mongolian vowel separator U+180E, the byte-order mark U+FEFF, and the tag characters
+ * U+E0000–U+E007F that can spell out a hidden instruction). Stripped from prompts before they
+ * are stored or sent, so a prompt reads the same in a log, a dashboard and the provider's
+ * console. Zero-width (non-)joiners stay: scripts and emoji need them.
  */
 const INVISIBLE =
-  /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+  /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u180e\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u{e0000}-\u{e007f}]/gu;
 
 export function cleanText(text: string): string {
   return text.replace(INVISIBLE, "");

@@ -195,12 +195,10 @@ export const SessionRevokedSchema = z
 
 export const VisitorParams = z.object({
   site_id: z.string().openapi({ param: { name: "site_id", in: "path" }, example: "shop" }),
-  visitor_id: z
-    .string()
-    .openapi({
-      param: { name: "visitor_id", in: "path" },
-      example: "vis_01h0000000000000000000000",
-    }),
+  visitor_id: z.string().openapi({
+    param: { name: "visitor_id", in: "path" },
+    example: "vis_01h0000000000000000000000",
+  }),
 });
 
 export const HealthSchema = z.object({ ok: z.literal(true) }).openapi("Health");

@@ -46,17 +46,21 @@ const NOT_BILLED: ReadonlySet<FailureCode> = new Set([
 /**
  * Settles or refunds a finished job's reservation (docs/decisions/0010-spend-ledger.md). Safe to
  * call more than once: only a reservation still open changes. Never fails the request: a lost
- * call leaves the money reserved, which errs on the side of spending less.
+ * call leaves the money reserved, which errs on the side of spending less, and answers false so
+ * the caller leaves `spend_settled` unset and the next sight of the job tries again.
  */
-export async function finishSpend(env: WorkerEnv, record: JobRecord): Promise<void> {
+export async function finishSpend(env: WorkerEnv, record: JobRecord): Promise<boolean> {
   const id = record.reservation_id;
-  if (!id || (record.status !== "completed" && record.status !== "failed")) return;
+  if (!id) return true;
+  if (record.status !== "completed" && record.status !== "failed") return false;
   const refund = record.status === "failed" && record.error && NOT_BILLED.has(record.error.code);
   try {
     const ledger = ledgerFor(env);
     await (refund ? ledger.refund(id) : ledger.settle(id));
+    return true;
   } catch (error) {
     log("error", "ledger_finish_failed", { video_id: record.id, refund, error: String(error) });
+    return false;
   }
 }
 

@@ -9,19 +9,21 @@ import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../context";
 import { ApiError, envelope, invalidRequest } from "../errors";
 
-/** `maxBytes` overrides the configured upload limit (e.g. small JSON bodies). */
+/**
+ * `maxBytes` overrides the configured upload limit for small bodies (sessions, remix, webhooks);
+ * only an upload, which carries an image, is told to send a smaller one.
+ */
 export function limitBody(maxBytes?: number) {
   return createMiddleware<AppEnv>(async function limitBody(c, next) {
     const maxSize = maxBytes ?? c.var.config.limits.maxUploadBytes;
+    const advice = maxBytes
+      ? "Send less: this endpoint takes a small JSON body."
+      : "Send a smaller image.";
     const tooLarge = () =>
-      new ApiError(
-        413,
-        `The request body is larger than ${formatBytes(maxSize)}. Send a smaller image.`,
-        {
-          code: "request_too_large",
-          param: maxBytes ? null : "input_reference",
-        },
-      );
+      new ApiError(413, `The request body is larger than ${formatBytes(maxSize)}. ${advice}`, {
+        code: "request_too_large",
+        param: maxBytes ? null : "input_reference",
+      });
     const declared = c.req.header("content-length");
     if (declared !== undefined) {
       if (!/^\d{1,15}$/.test(declared.trim())) {

@@ -8,11 +8,12 @@ import type { Route } from "../config";
 import type { AppEnv } from "../context";
 import { invalidRequest, notFound } from "../errors";
 import { isVideoId } from "../ids";
+import { log } from "../log";
 import { finishSpend, ledgerFor } from "../ledger/budget";
 import { createProvider } from "../providers/registry";
 import type { Provider } from "../providers/types";
-import { JobStore, type JobRecord } from "../store/jobs";
-import type { RefreshOutcome } from "../store/refresh";
+import { DeletedError, JobStore, type JobRecord } from "../store/jobs";
+import { isTerminal, type RefreshOutcome } from "../store/refresh";
 
 type C = Context<AppEnv>;
 
@@ -75,8 +76,10 @@ export async function refreshOutcome(
   force = false,
 ): Promise<RefreshOutcome> {
   const route = c.var.config.routes.find((r) => r.id === record.route);
-  // Its route was removed from the config: serve what we know.
-  if (!route) return { record, reached: true };
+  // Its route was removed from the config: serve what we know, and settle what it reserved
+  // (the provider may have billed it; nothing can ask any more).
+  if (!route) return { record: await settleOnSight(c, record, true), reached: true };
+  if (isTerminal(record)) return { record: await settleOnSight(c, record), reached: true };
   const { refresher, now } = c.var.deps;
   return refresher.outcome(record, {
     store: jobStore(c),
@@ -86,6 +89,28 @@ export async function refreshOutcome(
     timeoutMs: c.var.config.limits.jobTimeoutSeconds * 1000,
     onFinished: (finished) => finishSpend(c.env, finished),
   });
+}
+
+/**
+ * A finished job whose reservation the ledger has not confirmed (it was unreachable when the job
+ * finished), or a job whose route is gone (`orphaned`): settle or refund it now, and remember
+ * that it was done. Best effort: a failure leaves it for the next sight.
+ */
+async function settleOnSight(c: C, record: JobRecord, orphaned = false): Promise<JobRecord> {
+  if (!record.reservation_id || record.spend_settled) return record;
+  if (!orphaned && !isTerminal(record)) return record;
+  // An orphan that never finished is settled as spent: the provider may have billed it.
+  const finished: JobRecord = isTerminal(record) ? record : { ...record, status: "completed" };
+  if (!(await finishSpend(c.env, finished))) return record;
+  const settled = { ...record, spend_settled: true };
+  try {
+    await jobStore(c).put(settled);
+  } catch (error) {
+    // Settling again next time is harmless: only an open reservation changes.
+    if (error instanceof DeletedError) throw error;
+    log("warn", "kv_write_failed", { video_id: record.id, error: String(error) });
+  }
+  return settled;
 }
 
 export function view(c: C): VideoView {

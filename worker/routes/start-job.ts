@@ -9,6 +9,7 @@ import type { AppEnv } from "../context";
 import { ApiError, fromProviderError } from "../errors";
 import type { Reservation } from "../ledger/spend";
 import { log } from "../log";
+import { rememberPrompt } from "../log-prompts";
 import { ProviderError } from "../providers/errors";
 import type { CreatedUpstreamJob, Provider } from "../providers/types";
 import type { JobRecord } from "../store/jobs";
@@ -38,12 +39,13 @@ export interface StartOptions {
 /** Starts the job upstream and stores it; whatever fails on the way settles the reservation. */
 export async function startJob(c: C, job: NewJob, options: StartOptions): Promise<JobRecord> {
   const { reservation, provider } = options;
+  rememberPrompt(job.prompt); // before anything could log an upstream quoting it
   let created: CreatedUpstreamJob;
   try {
     created = await options.call();
   } catch (error) {
     await reservation.failed(error);
-    throw refusal(error, options.param, job.prompt);
+    throw refusal(error, options.param);
   }
   const record = newRecord(c, job, created, reservation.id);
   try {
@@ -67,12 +69,11 @@ export async function startJob(c: C, job: NewJob, options: StartOptions): Promis
 
 /**
  * A provider's refusal to start a job becomes an envelope naming `param`; anything else as is.
- * The log keeps the provider's detail but not the prompt it may quote (personal data).
+ * The log keeps the provider's detail; log() masks any prompt it quotes (worker/log-prompts.ts).
  */
-function refusal(error: unknown, param: string, prompt: string): unknown {
+function refusal(error: unknown, param: string): unknown {
   if (!(error instanceof ProviderError)) return error;
-  const detail = prompt ? error.detail?.split(prompt).join("[prompt]") : error.detail;
-  log("warn", "provider_refused", { kind: error.kind, detail });
+  log("warn", "provider_refused", { kind: error.kind, detail: error.detail });
   return fromProviderError(
     error,
     error.kind === "input_rejected" || error.kind === "policy_violation" ? param : null,

@@ -4,7 +4,7 @@
  * stored as soon as the provider has accepted it (retrying the write), so no paid job is lost.
  */
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
-import type { Context } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import {
   checkAudio,
   checkImageSize,
@@ -50,10 +50,19 @@ import { createBrakes } from "../middleware/rate-limit";
 
 type C = Context<AppEnv>;
 
+/**
+ * Video objects carry signed media URLs (`content_urls`), which grant the file to whoever holds
+ * them until they expire: no cache, shared or private, may keep one.
+ */
+const noStore: MiddlewareHandler<AppEnv> = async (c, next) => {
+  await next();
+  c.res.headers.set("cache-control", "no-store");
+};
+
 export function registerVideoRoutes(app: OpenAPIHono<AppEnv>): void {
-  app.use("/v1/videos", requireAuth());
-  app.use("/v1/videos/:video_id", requireAuth());
-  app.use("/v1/videos/:video_id/remix", requireAuth());
+  app.use("/v1/videos", requireAuth(), noStore);
+  app.use("/v1/videos/:video_id", requireAuth(), noStore);
+  app.use("/v1/videos/:video_id/remix", requireAuth(), noStore);
 
   // Create parses its own body (multipart or JSON, image bytes sniffed), so it is documented
   // here and validated in the handler with the same schemas.

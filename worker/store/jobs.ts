@@ -44,6 +44,12 @@ export const jobRecord = z.object({
   checked_at: z.number(),
   /** The spend ledger's reservation for this job; absent on records made before the ledger. */
   reservation_id: z.string().optional(),
+  /**
+   * True once the ledger settled or refunded the reservation. A finished job without it is
+   * retried on its next sight (the ledger was unreachable when it finished, or its route was
+   * removed), so no reservation stays `reserved`.
+   */
+  spend_settled: z.boolean().optional(),
 });
 export type JobRecord = z.infer<typeof jobRecord>;
 

@@ -10,6 +10,7 @@
  * - The refresh that sees a job finish reports it (`onFinished`), so its spend is settled.
  */
 import { log } from "../log";
+import { rememberPrompt } from "../log-prompts";
 import type { Provider, UpstreamState } from "../providers/types";
 import { DeletedError, type JobRecord, type JobStore } from "./jobs";
 
@@ -22,8 +23,11 @@ export interface RefreshOptions {
   intervalMs: number;
   /** A job unfinished this long after creation is failed with `timeout` (providers do hang). */
   timeoutMs: number;
-  /** Called once this refresh sees the job finish (settles or refunds its spend); never throws. */
-  onFinished?: (record: JobRecord) => Promise<void>;
+  /**
+   * Called when this refresh sees the job finish, before it is stored: settles or refunds its
+   * spend and answers whether that worked (stored as `spend_settled`). Never throws.
+   */
+  onFinished?: (record: JobRecord) => Promise<boolean>;
 }
 
 /** A refresh's result, and whether the provider was asked and answered (`reached`). */
@@ -70,6 +74,7 @@ export class JobRefresher {
 
   private async ask(record: JobRecord, options: RefreshOptions): Promise<RefreshOutcome> {
     const { store, provider, now } = options;
+    rememberPrompt(record.prompt); // an upstream may quote it in an error this logs
     let state: UpstreamState;
     try {
       state =
@@ -86,7 +91,10 @@ export class JobRefresher {
       this.remember({ ...record, checked_at: now() });
       return { record, reached: false };
     }
-    const next = merge(record, state, now());
+    let next = merge(record, state, now());
+    if (isTerminal(next) && options.onFinished) {
+      next = { ...next, spend_settled: await options.onFinished(next) };
+    }
     if (materiallyChanged(record, next)) {
       try {
         await store.put(next);
@@ -100,7 +108,6 @@ export class JobRefresher {
       }
     }
     this.remember(next);
-    if (isTerminal(next)) await options.onFinished?.(next);
     return { record: next, reached: true };
   }
 

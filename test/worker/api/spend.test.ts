@@ -217,6 +217,49 @@ describe("settling and refunding", () => {
     expect((await usageOn(NOON))["key:backend"]).toEqual({ microUsd: 400_000, count: 1 });
   });
 
+  /** The ledger binding, with `methods` failing as in an outage (everything else works). */
+  function failingLedger(h: Harness, methods: string[]): () => void {
+    const real = h.env.LEDGER;
+    h.env.LEDGER = {
+      idFromName: (name: string) => real.idFromName(name),
+      get: (id: DurableObjectId) => {
+        const stub = real.get(id) as unknown as Record<string, (...args: unknown[]) => unknown>;
+        return new Proxy(
+          {},
+          {
+            get: (_, method: string) =>
+              methods.includes(method)
+                ? () => Promise.reject(new Error("Durable Object reset"))
+                : (...args: unknown[]) => stub[method]!(...args),
+          },
+        );
+      },
+    } as unknown as Env["LEDGER"];
+    return () => void (h.env.LEDGER = real);
+  }
+
+  it("settles on the next sight a job that finished while the ledger was unreachable", async () => {
+    const h = setup();
+    const video = await createdVideo(h, "a slow pan");
+    const restore = failingLedger(h, ["settle", "refund"]);
+    expect((await finish(h, video.id)).status).toBe("completed");
+    expect(await reservationOf(video.id)).toMatchObject({ state: "reserved" });
+    restore();
+    expect((await h.server(`/v1/videos/${video.id}`)).status).toBe(200);
+    expect(await reservationOf(video.id)).toMatchObject({ state: "settled" });
+    const stored = await env.JOBS.get<{ spend_settled?: boolean }>(`v1:job:${video.id}`, "json");
+    expect(stored?.spend_settled).toBe(true);
+  });
+
+  it("settles the reservation of a job whose route was removed, when it is next seen", async () => {
+    const h = setup();
+    const video = await createdVideo(h, "a slow pan");
+    const later = harness({ routes: [FREE], clock: h.clock }); // "paid" is gone from the config
+    const seen = await later.server(`/v1/videos/${video.id}`);
+    expect(seen.status).toBe(200);
+    expect(await reservationOf(video.id)).toMatchObject({ state: "settled" });
+  });
+
   it("refunds a job the provider blocked on policy grounds", async () => {
     const h = setup();
     const video = await createdVideo(h, "a slow pan [sim:policy_violation]");

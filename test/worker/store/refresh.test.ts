@@ -169,7 +169,7 @@ describe("JobRefresher", () => {
       now: () => now,
       intervalMs: 2000,
       timeoutMs: 600_000,
-      onFinished: async (r: JobRecord) => void finished.push(r),
+      onFinished: async (r: JobRecord) => finished.push(r) > 0,
     };
     let job = record(now);
     for (let i = 0; i < 4; i++) {
@@ -179,5 +179,9 @@ describe("JobRefresher", () => {
     expect(job.status).toBe("completed");
     expect(finished).toHaveLength(1);
     expect(finished[0]).toMatchObject({ id: job.id, status: "completed" });
+    // What the callback answered is stored with the finished job.
+    expect(job.spend_settled).toBe(true);
+    const stored = await new JobStore(env.JOBS, () => now).get(job.id);
+    expect(stored?.spend_settled).toBe(true);
   });
 });

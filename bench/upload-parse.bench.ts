@@ -1,0 +1,77 @@
+/**
+ * What reading an upload costs: the same 7 MB image sent as multipart (`input_reference` file)
+ * and as JSON (`input_reference.image_url` as a base64 data: URL), from the request body to the
+ * image's bytes, through the platform's own parsers and the worker's decoder. Multipart is the
+ * baseline; the previous decoder (a per-character callback) is measured too, for the ratio the
+ * review reported (~10×).
+ *
+ *   npm run bench            # results: docs/benchmarks.md
+ */
+import { test } from "vitest";
+import { decodeDataUrl } from "../worker/api/create-input";
+
+const SIZE = 7 * 1024 * 1024;
+const image = new Uint8Array(SIZE);
+for (let i = 0; i < SIZE; i++) image[i] = (i * 2654435761) >>> 24;
+
+function base64(bytes: Uint8Array): string {
+  let binary = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  }
+  return btoa(binary);
+}
+
+const form = new FormData();
+form.set("prompt", "a slow dolly in");
+form.set("input_reference", new Blob([image], { type: "image/png" }), "photo.png");
+const multipart = new Response(form);
+const multipartType = multipart.headers.get("content-type")!;
+const multipartBody = new Uint8Array(await multipart.arrayBuffer());
+const json = JSON.stringify({
+  prompt: "a slow dolly in",
+  input_reference: { image_url: `data:image/png;base64,${base64(image)}` },
+});
+
+const post = (body: Uint8Array | string, type: string) =>
+  new Request("https://bench.test/v1/videos", {
+    method: "POST",
+    headers: { "content-type": type },
+    body,
+  });
+
+async function viaMultipart(): Promise<number> {
+  const data = await post(multipartBody, multipartType).formData();
+  const file = data.get("input_reference") as File;
+  return new Uint8Array(await file.arrayBuffer()).byteLength;
+}
+
+async function viaJson(): Promise<number> {
+  const body = (await post(json, "application/json").json()) as {
+    input_reference: { image_url: string };
+  };
+  return decodeDataUrl(body.input_reference.image_url).byteLength;
+}
+
+/** The decoder before this change: a regex over the whole URL, then one callback per byte. */
+async function viaJsonBefore(): Promise<number> {
+  const body = (await post(json, "application/json").json()) as {
+    input_reference: { image_url: string };
+  };
+  const match = /^data:[\w.+-]+\/[\w.+-]+;base64,([A-Za-z0-9+/=\s]+)$/.exec(
+    body.input_reference.image_url,
+  )!;
+  return Uint8Array.from(atob(match[1]!.replace(/\s/g, "")), (ch) => ch.charCodeAt(0)).byteLength;
+}
+
+test("reading a 7 MB upload: multipart vs JSON data: URL", async ({ bench }) => {
+  for (const read of [viaMultipart, viaJson, viaJsonBefore]) {
+    if ((await read()) !== SIZE) throw new Error(`${read.name} read the wrong number of bytes`);
+  }
+  await bench.compare(
+    bench("multipart (baseline)", viaMultipart),
+    bench("JSON data: URL, worker decoder", viaJson),
+    // ~1 s a run: a few runs are enough to see the ratio.
+    bench("JSON data: URL, previous decoder", { time: 0, iterations: 8 }, viaJsonBefore),
+  );
+}, 180_000);
