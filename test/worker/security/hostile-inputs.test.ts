@@ -14,7 +14,7 @@
  */
 import { env } from "cloudflare:workers";
 import { sign } from "hono/jwt";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { RELAY_PROVIDER } from "../../fixtures/routes";
 import { FakeOpenAI } from "../../helpers/fake-openai";
 import { harness, SIM_ROUTE, SITES, type Harness } from "../../helpers/harness";
@@ -1184,3 +1184,204 @@ describe("hostile inputs", () => {
     await expectNothingSpentOrStored(s);
   });
 });
+
+/**
+ * The attacks of the identity, deletion and money review, as a script on a public page would
+ * mount them. Each is refused or bounded, and what it could have spent is checked in the ledger.
+ */
+describe("hostile inputs: identity, deletion and money", () => {
+  /** A session for the shop from `ip`, optionally renewing `previous`. */
+  async function mint(s: Setup, ip: string, previous?: string) {
+    return s.h.call("/v1/sessions", {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        origin: SHOP_ORIGIN,
+        "cf-connecting-ip": ip,
+        ...(previous ? { authorization: `Bearer ${previous}` } : {}),
+      },
+      body: JSON.stringify({ site_key: SHOP.publishable_key }),
+    });
+  }
+
+  it("a fresh visitor per create spends no more than one network's cap, never the site's", async () => {
+    const s = setup({ NEW_VISITORS_PER_NETWORK_PER_HOUR: "1000" }); // site $20, network $5
+    let refusedAt = -1;
+    for (let i = 0; i < 20 && refusedAt < 0; i++) {
+      const { token } = (await (await mint(s, "198.51.100.66")).json()) as { token: string };
+      const response = await s.h.call("/v1/videos", {
+        ...post(createForm()),
+        headers: { ...asVisitor(token), "cf-connecting-ip": "198.51.100.66" },
+      });
+      if (response.status === 429) {
+        await refused("network cap", response, 429, { code: "budget_exceeded" });
+        refusedAt = i;
+      }
+    }
+    expect(refusedAt).toBe(12); // 12 × $0.40 = $4.80; the 13th would pass $5
+    const usage = await usageOn(s.h.clock.ms);
+    expect(usage["net:198.51.100.66"]!.microUsd).toBeLessThanOrEqual(5_000_000);
+    expect(usage["site:shop"]!.microUsd).toBe(4_800_000); // three quarters of the site left
+  });
+
+  it("minting visitors from one network is capped per hour", async () => {
+    const s = setup();
+    const statuses: number[] = [];
+    for (let i = 0; i < 21; i++) statuses.push((await mint(s, `2001:db8:66::${i}`)).status);
+    expect(statuses.slice(0, 20).every((status) => status === 200)).toBe(true);
+    await refused("21st new visitor", await mint(s, "2001:db8:66::ff"), 429, {
+      code: "too_many_new_visitors",
+    });
+  });
+
+  it("a token that expired 29.5 days ago no longer renews into the same visitor", async () => {
+    const s = setup();
+    const first = (await (await mint(s, "203.0.113.9")).json()) as Session;
+    s.h.advance(3600 * 1000 + 29.5 * 86400 * 1000);
+    const renewed = (await (await mint(s, "203.0.113.9", first.token)).json()) as Session;
+    expect(renewed.visitor_id).not.toBe(first.visitor_id);
+  });
+
+  it("a token retired by its renewal, or revoked, is refused", async () => {
+    const s = setup();
+    const first = (await (await mint(s, "203.0.113.9")).json()) as Session;
+    const renewed = (await (await mint(s, "203.0.113.9", first.token)).json()) as Session;
+    s.h.advance(61_000);
+    const retired = await s.h.call("/v1/videos", { headers: asVisitor(first.token) });
+    await refused("retired token", retired, 401, { code: "session_revoked" });
+    const out = await s.h.call("/v1/sessions", {
+      method: "DELETE",
+      headers: asVisitor(renewed.token),
+    });
+    expect(out.status).toBe(200);
+    const revoked = await s.h.call("/v1/videos", {
+      ...post(createForm()),
+      headers: asVisitor(renewed.token),
+    });
+    await refused("revoked token", revoked, 401, { code: "session_revoked" });
+    await expectNothingSpentOrStored(s);
+  });
+
+  it("a visitor token without an Origin is refused", async () => {
+    const s = setup();
+    const { token } = await s.h.session();
+    const bare = await s.h.call("/v1/videos", {
+      ...post(createForm()),
+      headers: { authorization: `Bearer ${token}` },
+    });
+    await refused("no Origin", bare, 401, { code: "origin_required" });
+    await expectNothingSpentOrStored(s);
+  });
+
+  it("a JWT whose signature is spelled differently is refused", async () => {
+    const s = setup();
+    const { token } = await s.h.session();
+    const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    const last = alphabet.indexOf(token.at(-1)!);
+    const respelled = token.slice(0, -1) + alphabet[(last & ~3) | ((last + 1) & 3)]!;
+    const response = await s.h.call("/v1/videos", { headers: asVisitor(respelled) });
+    await refused("respelled signature", response, 401, { code: "invalid_token" });
+  });
+
+  it("SERVER_KEYS with name and key swapped shows the key to no one", async () => {
+    const key = "sk_live_SWAPPEDsecret_q9W8e7R6t5Y4u3I2";
+    const lines: string[] = [];
+    for (const level of ["log", "warn", "error"] as const) {
+      vi.spyOn(console, level).mockImplementation((line: string) => void lines.push(line));
+    }
+    const s = setup({ SERVER_KEYS: JSON.stringify({ [key]: "backend" }) });
+    for (const path of ["/healthz", "/v1/models", "/v1/videos"]) {
+      const response = await s.h.call(path);
+      expect(response.status).toBe(500);
+      const text = await response.text();
+      expect(text).toContain("SERVER_KEYS entry 1");
+      for (let i = 0; i + 4 <= key.length - 8; i++) {
+        expect(text).not.toContain(key.slice(8 + i, 12 + i));
+      }
+    }
+    expect(lines.join("\n")).not.toContain("SWAPPED");
+    vi.restoreAllMocks();
+  });
+
+  it("an all-invisible prompt is refused; invisible characters never reach the provider", async () => {
+    const s = setup();
+    const invisible = "\u200b\u2060\ufeff\u{e0041}\u{e0042}\u200b";
+    await refused(
+      "all-invisible prompt",
+      await s.h.server("/v1/videos", post(createForm({ prompt: invisible }))),
+      400,
+      { param: "prompt" },
+    );
+    await expectNothingSpentOrStored(s);
+    const hidden = `a slow pan\u200b over\u{e0069}\u{e0067}\u{e006e} the sea\ufeff`;
+    const created = await s.h.server("/v1/videos", post(createForm({ prompt: hidden })));
+    expect(created.status).toBe(200);
+    expect(s.fake.requests.at(-1)!.fields.prompt).toBe("a slow pan over the sea");
+  });
+
+  it("a prompt the upstream quotes back, however mangled, never reaches a log line", async () => {
+    const prompt = "Lena  Example\nage 6, 4 Hidden Way\tSpringfield ".repeat(8).trim();
+    const lines: string[] = [];
+    for (const level of ["log", "warn", "error"] as const) {
+      vi.spyOn(console, level).mockImplementation((line: string) => void lines.push(line));
+    }
+    const s = setup({}, async (request) => {
+      const text = await request.text();
+      void text;
+      const echo = `Your prompt "${prompt.replace(/\s+/g, " ").toUpperCase().slice(0, 180)}" was refused`;
+      return Response.json(
+        { error: { message: echo, type: "invalid_request_error" } },
+        { status: 400 },
+      );
+    });
+    const response = await s.h.server(
+      "/v1/videos",
+      post(createForm({ prompt: prompt.slice(0, 400) })),
+    );
+    expect(response.status).toBe(400);
+    const logged = lines.join("\n").toLowerCase();
+    for (const words of ["lena example age", "hidden way springfield", "4 hidden way"]) {
+      expect(logged).not.toContain(words);
+    }
+    vi.restoreAllMocks();
+  });
+
+  it("a deleted video stays gone for its owner, its signed links and a replayed copy in KV", async () => {
+    const s = setup();
+    const video = await finishedSimVideo(s);
+    const stale = await env.JOBS.get(`v1:job:${video.id}`);
+    expect((await s.h.server(`/v1/videos/${video.id}`, { method: "DELETE" })).status).toBe(200);
+    await env.JOBS.put(`v1:job:${video.id}`, stale!);
+    await refused("deleted video", await s.h.server(`/v1/videos/${video.id}`), 404, {
+      code: "not_found",
+    });
+    const link = new URL(video.content_urls.video);
+    expect((await s.h.call(`${link.pathname}${link.search}`)).status).toBe(404);
+  });
+
+  it("a KV read outage is a 503 storage_unavailable, not a 500", async () => {
+    const s = setup();
+    const kv = s.h.env.JOBS;
+    s.h.env.JOBS = {
+      ...kv,
+      get: () => Promise.reject(new Error("KV down")),
+    } as unknown as KVNamespace;
+    const response = await s.h.server("/v1/videos/video_00000000000000000000000000");
+    await refused("KV outage", response, 503, { code: "storage_unavailable" });
+    expect(response.headers.get("retry-after")).toBe("5");
+    s.h.env.JOBS = kv;
+  });
+
+  it("an oversized sessions body is told about the body, not an image", async () => {
+    const s = setup();
+    const response = await s.h.call("/v1/sessions", {
+      method: "POST",
+      headers: { "content-type": "application/json", origin: SHOP_ORIGIN },
+      body: JSON.stringify({ site_key: SHOP.publishable_key, pad: "x".repeat(20_000) }),
+    });
+    const error = await refused("sessions 413", response, 413, { code: "request_too_large" });
+    expect(error.message).not.toMatch(/image/);
+  });
+});
+
+type Session = { token: string; visitor_id: string };
