@@ -6,6 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { checkStructure } from "../../../worker/media/structure";
 import type { ImageMime } from "../../../worker/providers/types";
+import { concat, pngChunk } from "../../helpers/bytes";
 
 async function fixture(name: string): Promise<Uint8Array> {
   const mod = (await import(`../../fixtures/images/${name}`)) as { default: ArrayBuffer };
@@ -27,35 +28,11 @@ async function realPng(width: number, height: number): Promise<Uint8Array> {
   ihdr.set([8, 6, 0, 0, 0], 8);
   return concat(
     new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk("IHDR", ihdr),
-    chunk("tEXt", new TextEncoder().encode("Comment\0made in a test")),
-    chunk("IDAT", new Uint8Array(deflated)),
-    chunk("IEND", new Uint8Array()),
+    pngChunk("IHDR", ihdr),
+    pngChunk("tEXt", new TextEncoder().encode("Comment\0made in a test")),
+    pngChunk("IDAT", new Uint8Array(deflated)),
+    pngChunk("IEND", new Uint8Array()),
   );
-}
-
-function chunk(type: string, data: Uint8Array): Uint8Array {
-  const out = new Uint8Array(12 + data.length);
-  new DataView(out.buffer).setUint32(0, data.length);
-  out.set(new TextEncoder().encode(type), 4);
-  out.set(data, 8);
-  let crc = 0xffffffff;
-  for (const byte of out.subarray(4, 8 + data.length)) {
-    crc ^= byte;
-    for (let k = 0; k < 8; k++) crc = crc & 1 ? 0xedb88320 ^ (crc >>> 1) : crc >>> 1;
-  }
-  new DataView(out.buffer).setUint32(8 + data.length, (crc ^ 0xffffffff) >>> 0);
-  return out;
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
 }
 
 const real: Array<[string, ImageMime, () => Promise<Uint8Array>]> = [

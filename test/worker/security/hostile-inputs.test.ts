@@ -19,6 +19,7 @@ import { RELAY_PROVIDER } from "../../fixtures/routes";
 import { FakeOpenAI } from "../../helpers/fake-openai";
 import { harness, SIM_ROUTE, SITES, type Harness } from "../../helpers/harness";
 import { usageOn } from "../../helpers/ledger";
+import { concat, pngChunk } from "../../helpers/bytes";
 import { createForm, images, post } from "../../helpers/requests";
 
 const RELAY_KEY = "sk-test-hostile-relay-key-0123456789abcdef";
@@ -270,32 +271,6 @@ function jpegClaiming(width: number, height: number): Uint8Array {
     0xd9, // EOI
   ]);
 }
-
-/** PNG chunk: length, type, data, CRC-32 over type and data (PNG spec §5.3). */
-function pngChunk(type: string, data: Uint8Array): Uint8Array {
-  const out = new Uint8Array(12 + data.length);
-  const view = new DataView(out.buffer);
-  view.setUint32(0, data.length);
-  out.set(new TextEncoder().encode(type), 4);
-  out.set(data, 8);
-  let crc = 0xffffffff;
-  for (const byte of out.subarray(4, 8 + data.length)) {
-    crc ^= byte;
-    for (let k = 0; k < 8; k++) crc = crc & 1 ? 0xedb88320 ^ (crc >>> 1) : crc >>> 1;
-  }
-  view.setUint32(8 + data.length, (crc ^ 0xffffffff) >>> 0);
-  return out;
-}
-
-const concat = (...parts: Uint8Array[]) => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
-};
 
 /** A structurally valid 1280x720 PNG (its IDAT need not decode: structure is what is judged). */
 function pngOf(...middle: Uint8Array[]): Uint8Array {

@@ -18,7 +18,13 @@ export function isPolicyCode(...codes: Array<string | null | undefined>): boolea
 }
 
 /** OpenAI's envelope `{error:{message,type,param,code}}`, read leniently: relays vary it. */
-const lenientText = z.string().nullish().catch(null);
+/** A text field of an upstream's error body, read leniently: absent or the wrong type is null. */
+export const lenientText = z.string().nullish().catch(null);
+/** An error code that may come as a string or a number; anything else is null. */
+export const lenientCode = z
+  .union([z.string(), z.number().transform(String)])
+  .nullish()
+  .catch(null);
 const errorEnvelope = z.object({
   error: z
     .union([
@@ -26,10 +32,7 @@ const errorEnvelope = z.object({
       z.object({
         message: lenientText,
         type: lenientText,
-        code: z
-          .union([z.string(), z.number().transform(String)])
-          .nullish()
-          .catch(null),
+        code: lenientCode,
       }),
     ])
     .nullish()

@@ -6,7 +6,7 @@
 import { z } from "zod";
 import { ProviderError } from "../errors";
 import { readBody, readJson } from "../kit/body";
-import { upstreamFailure } from "../kit/errors";
+import { lenientCode, lenientText, upstreamFailure } from "../kit/errors";
 import { estimatedProgress } from "../kit/progress";
 import { sanitizeUpstreamText } from "../kit/sanitize";
 import type { FailureCode, UpstreamState } from "../types";
@@ -92,11 +92,6 @@ export function toState(j: OpenRouterJob, o: StateOptions): UpstreamState {
   }
 }
 
-const lenientText = z.string().nullish().catch(null);
-const lenientCode = z
-  .union([z.string(), z.number().transform(String)])
-  .nullish()
-  .catch(null);
 const envelope = z.object({
   error: z
     .union([
