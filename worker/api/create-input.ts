@@ -6,6 +6,7 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../context";
 import { invalidRequest } from "../errors";
+import { decodeDataUrl } from "../media/data-url";
 import { CreateVideoFields, CreateVideoJson } from "./schemas";
 import { parseWith } from "./validate";
 
@@ -73,46 +74,17 @@ async function readJson(c: Context<AppEnv>): Promise<CreateInputRaw> {
     );
   }
   const { input_reference, ...fields } = parseWith(CreateVideoJson, body);
-  return { fields, image: input_reference ? decodeDataUrl(input_reference.image_url) : null };
+  return { fields, image: input_reference ? imageOfDataUrl(input_reference.image_url) : null };
 }
 
-/**
- * The bytes of a base64 `data:` URL. Linear and allocation-light, because a 10 MB upload as JSON
- * must cost no more than the same upload as multipart (bench/upload-parse.bench.ts): the header
- * is matched on its first bytes only, and the platform decodes the rest (both decoders below
- * skip ASCII whitespace and refuse anything that is not base64).
- */
-export function decodeDataUrl(url: string): Uint8Array {
-  const comma = url.indexOf(",");
-  const header = comma > 0 && comma < 128 ? url.slice(0, comma + 1) : "";
-  if (!/^data:[\w.+-]+\/[\w.+-]+;base64,$/.test(header)) {
-    throw invalidRequest(
-      "input_reference.image_url must be a base64 data: URL (data:image/png;base64,…); remote URLs are not fetched. Or upload the file as multipart.",
-      "input_reference.image_url",
-    );
-  }
-  let bytes: Uint8Array;
-  try {
-    bytes = base64Bytes(url.slice(comma + 1));
-  } catch {
-    bytes = new Uint8Array(0);
-  }
-  if (bytes.byteLength === 0) {
-    throw invalidRequest(
-      "input_reference.image_url is not valid base64.",
-      "input_reference.image_url",
-    );
-  }
-  return bytes;
-}
-
-/** `Uint8Array.fromBase64` (native in workerd) where the runtime has it, else `atob` and a copy. */
-const fromBase64 = (Uint8Array as { fromBase64?: (text: string) => Uint8Array }).fromBase64;
-
-function base64Bytes(text: string): Uint8Array {
-  if (fromBase64) return fromBase64(text);
-  const binary = atob(text);
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return bytes;
+/** The image of a JSON create: a base64 data: URL, decoded (worker/media/data-url.ts). */
+function imageOfDataUrl(url: string): Uint8Array {
+  const decoded = decodeDataUrl(url);
+  if (decoded.ok) return decoded.bytes;
+  throw invalidRequest(
+    decoded.reason === "invalid_base64"
+      ? "input_reference.image_url is not valid base64."
+      : "input_reference.image_url must be a base64 data: URL (data:image/png;base64,…); remote URLs are not fetched. Or upload the file as multipart.",
+    "input_reference.image_url",
+  );
 }
