@@ -238,10 +238,11 @@ export function deployment(options: DeploymentOptions = {}) {
     if (host === "openrouter.ai") return fakes.openrouter.fetch(request);
     throw new Error(`no fake for ${request.method} ${request.url}`);
   };
+  const upstream = followingLikeTheRuntime(fetch);
   const h = harness({
     clock,
     routes: ROUTES,
-    fetch: followingLikeTheRuntime(fetch),
+    fetch: upstream,
     vars: {
       SITES: JSON.stringify([SHOP, BLOG]),
       SESSION_SECRET: SECRETS.SESSION_SECRET,
@@ -275,7 +276,8 @@ export function deployment(options: DeploymentOptions = {}) {
     CREATES_PER_VISITOR: ALLOW,
     CREATES_PER_SERVER_KEY: ALLOW,
   });
-  return { h, fakes, outbound, siteverifyCalls };
+  /** `fetch` is the deployment's outbound path, for tests that drive an adapter directly. */
+  return { h, fakes, outbound, siteverifyCalls, fetch: upstream };
 }
 
 export type Deployment = ReturnType<typeof deployment>;
