@@ -6,11 +6,11 @@
  */
 import { SITEVERIFY_URL } from "../../worker/auth/turnstile";
 import { RELAY_PROVIDER, REPLICATE_ROUTE } from "../fixtures/routes";
-import { FakeFal, type FakeFalOptions } from "./fake-fal";
-import { FakeOpenAI } from "./fake-openai";
-import { FakeReplicate } from "./fake-replicate";
-import { FakeRunway } from "./fake-runway";
-import { FakeVeo } from "./fake-veo";
+import { FakeFal, type FakeFalOptions } from "./fakes/fal";
+import { FakeOpenAI } from "./fakes/openai";
+import { FakeReplicate } from "./fakes/replicate";
+import { FakeRunway } from "./fakes/runway";
+import { FakeVeo } from "./fakes/veo";
 import { FakeOpenRouter } from "./fakes/openrouter";
 import { harness, SIM_ROUTE, SITES, testClock } from "./harness";
 

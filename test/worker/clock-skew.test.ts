@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { REPLICATE_ROUTE } from "../fixtures/routes";
-import { FakeReplicate } from "../helpers/fake-replicate";
+import { FakeReplicate } from "../helpers/fakes/replicate";
 import { harness, ORIGIN, SIM_ROUTE, SITES, testClock, type Harness } from "../helpers/harness";
 import { usageOn, withoutBrakes } from "../helpers/ledger";
 import { createForm, post } from "../helpers/requests";

@@ -8,14 +8,15 @@
  * sets (400 in the `{error:{code,message,metadata}}` envelope otherwise, as the real API answers
  * a value outside them, §10), images as `frame_images` data URLs whose bytes are that type.
  * Jobs move `pending → … → completed` one status per poll (§3); content is served with single
- * byte ranges (test/helpers/fake-range.ts), optionally through a redirect to a media host that
+ * byte ranges (test/helpers/fakes/range.ts), optionally through a redirect to a media host that
  * must never see the key.
  *
  * Anything our adapter should never send (an undocumented route or field, the key in a URL or on
  * the media host, a query on create) is a contract violation: recorded and thrown. Retrying code
  * may swallow the throw, so tests also call `assertClean()`.
  */
-import { rangeAnswer } from "../fake-range";
+import { ContractFake, ContractViolation } from "./base";
+import { rangeAnswer } from "./range";
 
 export const OPENROUTER_BASE = "https://openrouter.ai/api/v1";
 /** Not OpenRouter's: a stand-in storage host for the content-redirect tests (§4 "Redirects"). */
@@ -117,10 +118,6 @@ export interface FakeJob {
   last: FakeJobState;
 }
 
-export class ContractViolation extends Error {
-  override readonly name = "ContractViolation";
-}
-
 export const DEFAULT_LIFECYCLE: FakeJobState[] = [
   { status: "pending" },
   { status: "pending" },
@@ -128,32 +125,26 @@ export const DEFAULT_LIFECYCLE: FakeJobState[] = [
   { status: "completed" },
 ];
 
-export class FakeOpenRouter {
+export { ContractViolation };
+
+export class FakeOpenRouter extends ContractFake<RecordedRequest, ScriptedAnswer> {
   readonly baseUrl: string;
-  readonly requests: RecordedRequest[] = [];
-  readonly violations: string[] = [];
   readonly jobs = new Map<string, FakeJob>();
   readonly video: Uint8Array;
   /** Hand this to the adapter as its `fetch`. */
   readonly fetch: typeof fetch = (input, init) => this.handle(new Request(input, init));
-  private readonly scripts: Array<ScriptedAnswer & { left: number }> = [];
   private readonly models: Record<string, FakeVideoModel>;
   private readonly basePath: string;
   private readonly now: () => number;
   private nextId = 1;
 
   constructor(private readonly options: FakeOpenRouterOptions) {
+    super(matches);
     this.baseUrl = options.baseUrl ?? OPENROUTER_BASE;
     this.basePath = new URL(this.baseUrl).pathname.replace(/\/+$/, "");
     this.models = options.models ?? { "google/veo-3.1": VEO_31, "minimax/hailuo-2.3": HAILUO_23 };
     this.video = options.video ?? patternBytes(64 * 1024);
     this.now = options.now ?? Date.now;
-  }
-
-  /** The next matching request(s) get this answer (after the contract and auth checks). */
-  script(answer: ScriptedAnswer): this {
-    this.scripts.push({ ...answer, left: answer.times ?? 1 });
-    return this;
   }
 
   /** The next matching request(s) fail with `status` in OpenRouter's error envelope (§1). */
@@ -230,12 +221,6 @@ export class FakeOpenRouter {
     });
   }
 
-  assertClean(): void {
-    if (this.violations.length > 0) {
-      throw new ContractViolation(`Contract violations: ${this.violations.join("; ")}`);
-    }
-  }
-
   private async handle(request: Request): Promise<Response> {
     const url = new URL(request.url);
     const text = await request.text();
@@ -256,11 +241,8 @@ export class FakeOpenRouter {
     const auth = recorded.headers.get("authorization");
     if (!auth) return failure(401, "Missing Authentication header");
     if (auth !== `Bearer ${this.options.apiKey}`) return failure(401, "User not found.");
-    const scripted = this.scripts.find((s) => s.left > 0 && matches(s, recorded));
-    if (scripted) {
-      scripted.left--;
-      return scripted.respond(recorded);
-    }
+    const scripted = this.scripted(recorded);
+    if (scripted) return scripted.respond(recorded);
     return route();
   }
 

@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { RELAY_PROVIDER } from "../../fixtures/routes";
-import { FakeOpenAI } from "../../helpers/fake-openai";
+import { FakeOpenAI } from "../../helpers/fakes/openai";
 import { harness, SIM_ROUTE, todayUtcAt } from "../../helpers/harness";
 import { usageOn, withoutBrakes } from "../../helpers/ledger";
 import { createForm, post } from "../../helpers/requests";

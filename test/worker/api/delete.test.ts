@@ -5,7 +5,7 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { FakeOpenAI } from "../../helpers/fake-openai";
+import { FakeOpenAI } from "../../helpers/fakes/openai";
 import { harness, SIM_ROUTE, testClock } from "../../helpers/harness";
 import { ledger } from "../../helpers/ledger";
 import { createForm, post } from "../../helpers/requests";

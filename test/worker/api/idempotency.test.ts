@@ -4,7 +4,7 @@
  * still running; a create that made no job frees its key.
  */
 import { describe, expect, it } from "vitest";
-import { FakeOpenAI } from "../../helpers/fake-openai";
+import { FakeOpenAI } from "../../helpers/fakes/openai";
 import {
   harness,
   OTHER_SERVER_KEY,

@@ -4,7 +4,7 @@
  * and our session secret never appear in a response or a log line.
  */
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { FakeOpenAI } from "../../helpers/fake-openai";
+import { FakeOpenAI } from "../../helpers/fakes/openai";
 import { harness, SESSION_SECRET, SIM_ROUTE, SITES } from "../../helpers/harness";
 import { createForm, post } from "../../helpers/requests";
 

@@ -7,7 +7,7 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { FakeReplicate } from "../../helpers/fake-replicate";
+import { FakeReplicate } from "../../helpers/fakes/replicate";
 import { REPLICATE_ROUTE } from "../../fixtures/routes";
 import { harness, ORIGIN, SIM_ROUTE, testClock } from "../../helpers/harness";
 import { createForm, post } from "../../helpers/requests";

@@ -18,7 +18,7 @@ import {
   requestError,
   signedDelivery,
   type FakeFalOptions,
-} from "../../helpers/fake-fal";
+} from "../../helpers/fakes/fal";
 import { images } from "../../helpers/requests";
 import { wholeSecondNow } from "../../helpers/clock";
 import { expectProviderError } from "../../helpers/provider-error";

@@ -8,12 +8,8 @@ import {
   type OpenAIProviderOptions,
 } from "../../../worker/providers/openai";
 import type { CreateInput, InputImage, Provider } from "../../../worker/providers/types";
-import {
-  ContractViolation,
-  FakeOpenAI,
-  patternBytes,
-  type FakeOpenAIOptions,
-} from "../../helpers/fake-openai";
+import { ContractViolation, patternBytes } from "../../helpers/fakes/base";
+import { FakeOpenAI, type FakeOpenAIOptions } from "../../helpers/fakes/openai";
 import { wholeSecondNow } from "../../helpers/clock";
 import { expectProviderError } from "../../helpers/provider-error";
 

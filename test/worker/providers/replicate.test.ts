@@ -5,7 +5,7 @@ import {
   replicateProviderOptions,
 } from "../../../worker/providers/replicate";
 import type { CreateInput, InputImage, Provider } from "../../../worker/providers/types";
-import { patternBytes } from "../../helpers/fake-openai";
+import { patternBytes } from "../../helpers/fakes/base";
 import {
   API_BASE,
   ContractViolation,
@@ -14,7 +14,7 @@ import {
   problem,
   publicPrediction,
   type FakeReplicateOptions,
-} from "../../helpers/fake-replicate";
+} from "../../helpers/fakes/replicate";
 import { REPLICATE_VEO_PROVIDER } from "../../fixtures/routes";
 import { wholeSecondNow } from "../../helpers/clock";
 import { expectProviderError } from "../../helpers/provider-error";

@@ -7,7 +7,7 @@ import {
   type RunwayProviderOptions,
 } from "../../../worker/providers/runway";
 import type { CreateInput, InputImage, Provider } from "../../../worker/providers/types";
-import { patternBytes } from "../../helpers/fake-openai";
+import { patternBytes } from "../../helpers/fakes/base";
 import {
   ContractViolation,
   FakeRunway,
@@ -15,7 +15,7 @@ import {
   RUNWAY_CDN,
   type FakeRunwayOptions,
   type FakeTaskState,
-} from "../../helpers/fake-runway";
+} from "../../helpers/fakes/runway";
 import { wholeSecondNow } from "../../helpers/clock";
 import { expectProviderError } from "../../helpers/provider-error";
 

@@ -6,14 +6,14 @@ import {
   type VeoProviderOptions,
 } from "../../../worker/providers/veo";
 import type { CreateInput, InputImage, Provider } from "../../../worker/providers/types";
-import { patternBytes } from "../../helpers/fake-openai";
+import { patternBytes } from "../../helpers/fakes/base";
 import {
   API_ORIGIN,
   ContractViolation,
   FakeVeo,
   STORAGE_ORIGIN,
   type FakeVeoOptions,
-} from "../../helpers/fake-veo";
+} from "../../helpers/fakes/veo";
 import { wholeSecondNow } from "../../helpers/clock";
 import { expectProviderError } from "../../helpers/provider-error";
 

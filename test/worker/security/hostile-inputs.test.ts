@@ -16,7 +16,7 @@ import { env } from "cloudflare:workers";
 import { sign } from "hono/jwt";
 import { describe, expect, it, vi } from "vitest";
 import { RELAY_PROVIDER } from "../../fixtures/routes";
-import { FakeOpenAI } from "../../helpers/fake-openai";
+import { FakeOpenAI } from "../../helpers/fakes/openai";
 import { harness, SIM_ROUTE, SITES, type Harness } from "../../helpers/harness";
 import { usageOn } from "../../helpers/ledger";
 import { concat, pngChunk } from "../../helpers/bytes";

@@ -10,8 +10,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { deployment, PROVIDERS, SECRETS } from "../../helpers/deployment";
-import { FakeOpenAI, type FakeAsset } from "../../helpers/fake-openai";
-import { RUNWAY_CDN } from "../../helpers/fake-runway";
+import { FakeOpenAI, type FakeAsset } from "../../helpers/fakes/openai";
+import { RUNWAY_CDN } from "../../helpers/fakes/runway";
 import { harness, SIM_ROUTE, type Harness } from "../../helpers/harness";
 import { createForm, post } from "../../helpers/requests";
 import { RELAY_PROVIDER } from "../../fixtures/routes";

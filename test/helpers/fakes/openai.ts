@@ -7,8 +7,9 @@
  * its error envelope; anything our adapter should never send is a contract violation: recorded
  * and thrown. Retrying code may swallow the throw, so tests also call `assertClean()`.
  */
-import type { Variant } from "../../worker/providers/types";
-import { rangeAnswer } from "./fake-range";
+import { ContractFake, ContractViolation, imageInfo, patternBytes } from "./base";
+import type { Variant } from "../../../worker/providers/types";
+import { rangeAnswer } from "./range";
 
 export interface FakeAsset {
   bytes: Uint8Array;
@@ -66,41 +67,31 @@ export interface ScriptedAnswer {
   respond: (request: RecordedRequest) => Response;
 }
 
-export class ContractViolation extends Error {
-  override readonly name = "ContractViolation";
-}
-
 export const DOCUMENTED_SIZES = ["720x1280", "1280x720", "1024x1792", "1792x1024"];
 const SECONDS = ["4", "8", "12"];
 const SORA_2_SIZES = ["720x1280", "1280x720"];
 const VARIANTS = ["video", "thumbnail", "spritesheet"];
 const CREATE_FIELDS = new Set(["prompt", "model", "seconds", "size", "input_reference"]);
 
-export class FakeOpenAI {
+export { ContractViolation };
+
+export class FakeOpenAI extends ContractFake<RecordedRequest, ScriptedAnswer> {
   readonly baseUrl: string;
-  readonly requests: RecordedRequest[] = [];
-  readonly violations: string[] = [];
   readonly videos = new Map<string, FakeVideo>();
   /** Hand this to the adapter as its `fetch`. */
   readonly fetch: typeof fetch = (input, init) => this.handle(new Request(input, init));
-  private readonly scripts: Array<ScriptedAnswer & { left: number }> = [];
   private readonly media: Partial<Record<Variant, FakeAsset>>;
   private readonly now: () => number;
   private nextId = 1;
 
   constructor(private readonly options: FakeOpenAIOptions) {
+    super(matches);
     this.baseUrl = options.baseUrl ?? "https://relay.example.test/v1";
     this.now = options.now ?? Date.now;
     this.media = options.media ?? {
       video: { bytes: patternBytes(64 * 1024), type: "video/mp4" },
       thumbnail: { bytes: patternBytes(512), type: "image/webp" },
     };
-  }
-
-  /** The next matching request(s) get this answer (after the contract checks pass). */
-  script(answer: ScriptedAnswer): this {
-    this.scripts.push({ ...answer, left: answer.times ?? 1 });
-    return this;
   }
 
   /** The next matching request(s) fail with `status` and OpenAI's error envelope. */
@@ -124,13 +115,6 @@ export class FakeOpenAI {
   failVideo(id: string, error: { code: string; message: string }): void {
     const video = this.mustGet(id);
     Object.assign(video, { status: "failed", error, completed_at: null });
-  }
-
-  /** Fails the test when any request broke the contract, even if the adapter swallowed it. */
-  assertClean(): void {
-    if (this.violations.length > 0) {
-      throw new ContractViolation(`Contract violations: ${this.violations.join("; ")}`);
-    }
   }
 
   private async handle(request: Request): Promise<Response> {
@@ -160,11 +144,8 @@ export class FakeOpenAI {
       );
     }
     route.check?.();
-    const scripted = this.scripts.find((s) => s.left > 0 && matches(s, recorded));
-    if (scripted) {
-      scripted.left--;
-      return scripted.respond(recorded);
-    }
+    const scripted = this.scripted(recorded);
+    if (scripted) return scripted.respond(recorded);
     return route.answer();
   }
 
@@ -430,11 +411,7 @@ function mask(key: string): string {
   return key.length > 10 ? `${key.slice(0, 8)}***${key.slice(-4)}` : "***";
 }
 
-export function patternBytes(length: number): Uint8Array {
-  return Uint8Array.from({ length }, (_, i) => (i * 7 + 3) % 251);
-}
-
-/** Media with Range support, and headers a client must not see (test/helpers/fake-range.ts). */
+/** Media with Range support, and headers a client must not see (test/helpers/fakes/range.ts). */
 function mediaAnswer(asset: FakeAsset, range: string | null, etag: string): Response {
   return rangeAnswer(asset.bytes, range, {
     "content-type": asset.type,
@@ -444,37 +421,4 @@ function mediaAnswer(asset: FakeAsset, range: string | null, etag: string): Resp
     "openai-organization": "org-fake",
     "set-cookie": "__cf_bm=fake; path=/; HttpOnly",
   });
-}
-
-/** Type and dimensions from PNG, JPEG or WebP headers; null for anything else. */
-export function imageInfo(b: Uint8Array): { type: string; width: number; height: number } | null {
-  const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  const ascii = (at: number, n: number) => String.fromCharCode(...b.subarray(at, at + n));
-  if (b.length >= 24 && b[0] === 0x89 && ascii(1, 3) === "PNG") {
-    return { type: "image/png", width: view.getUint32(16), height: view.getUint32(20) };
-  }
-  if (b.length >= 30 && ascii(0, 4) === "RIFF" && ascii(8, 4) === "WEBP") {
-    const u24 = (at: number) => b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16);
-    const chunk = ascii(12, 4);
-    if (chunk === "VP8X") return { type: "image/webp", width: u24(24) + 1, height: u24(27) + 1 };
-    if (chunk === "VP8 ") {
-      return {
-        type: "image/webp",
-        width: view.getUint16(26, true) & 0x3fff,
-        height: view.getUint16(28, true) & 0x3fff,
-      };
-    }
-    return null;
-  }
-  if (b[0] === 0xff && b[1] === 0xd8) {
-    // Walk the segments to the first start-of-frame marker (SOF0–SOF15 except DHT/JPG/DAC).
-    for (let i = 2; i + 9 < b.length; i += 2 + view.getUint16(i + 2)) {
-      if (b[i] !== 0xff) return null;
-      const marker = b[i + 1]!;
-      if (marker >= 0xc0 && marker <= 0xcf && ![0xc4, 0xc8, 0xcc].includes(marker)) {
-        return { type: "image/jpeg", height: view.getUint16(i + 5), width: view.getUint16(i + 7) };
-      }
-    }
-  }
-  return null;
 }

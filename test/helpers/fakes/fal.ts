@@ -9,8 +9,8 @@
  * (its two error shapes); anything our adapter should never send is a contract violation:
  * recorded and thrown. Retrying code may swallow the throw, so tests also call `assertClean()`.
  */
-import { patternBytes } from "./fake-openai";
-import { rangeAnswer } from "./fake-range";
+import { ContractFake, ContractViolation, patternBytes } from "./base";
+import { rangeAnswer } from "./range";
 
 export const QUEUE = "https://queue.fal.run";
 export const REST = "https://rest.alpha.fal.ai";
@@ -67,16 +67,12 @@ export interface ScriptedAnswer {
   respond: (request: RecordedRequest) => Response;
 }
 
-export class ContractViolation extends Error {
-  override readonly name = "ContractViolation";
-}
-
 export const VIDEO_BYTES = patternBytes(64 * 1024);
 const IMAGE_TYPES = ["image/jpeg", "image/png", "image/webp"];
 
-export class FakeFal {
-  readonly requests: RecordedRequest[] = [];
-  readonly violations: string[] = [];
+export { ContractViolation };
+
+export class FakeFal extends ContractFake<RecordedRequest, ScriptedAnswer> {
   readonly jobs = new Map<string, FakeJob>();
   /** Uploaded files by their public URL. */
   readonly files = new Map<string, { type: string; bytes: Uint8Array }>();
@@ -84,20 +80,15 @@ export class FakeFal {
   jwks: JsonWebKey[] = [];
   /** Hand this to the adapter as its `fetch`. */
   readonly fetch: typeof fetch = (input, init) => this.handle(new Request(input, init));
-  private readonly scripts: Array<ScriptedAnswer & { left: number }> = [];
   private readonly tickets = new Map<string, { type: string; fileUrl: string }>();
   private next = 1;
 
-  constructor(private readonly options: FakeFalOptions) {}
+  constructor(private readonly options: FakeFalOptions) {
+    super(matches);
+  }
 
   get owner(): string {
     return this.options.modelPath.split("/").slice(0, 2).join("/");
-  }
-
-  /** The next matching request(s) get this answer (after the contract checks pass). */
-  script(answer: ScriptedAnswer): this {
-    this.scripts.push({ ...answer, left: answer.times ?? 1 });
-    return this;
   }
 
   /** The next matching request(s) fail with a fal request error (`detail` + `error_type`). */
@@ -112,13 +103,6 @@ export class FakeFal {
   /** Decides how a job ends (default: a video). */
   finish(id: string, outcome: Outcome): void {
     this.mustGet(id).outcome = outcome;
-  }
-
-  /** Fails the test when any request broke the contract, even if the adapter swallowed it. */
-  assertClean(): void {
-    if (this.violations.length > 0) {
-      throw new ContractViolation(`Contract violations: ${this.violations.join("; ")}`);
-    }
   }
 
   private async handle(request: Request): Promise<Response> {
@@ -152,13 +136,8 @@ export class FakeFal {
       this.violate(r, "credentials sent to a public URL");
     }
     route.check?.();
-    const scripted = this.scripts.find(
-      (s) => s.left > 0 && (!s.method || s.method === r.method) && (!s.url || s.url.test(url.href)),
-    );
-    if (scripted) {
-      scripted.left--;
-      return scripted.respond(r);
-    }
+    const scripted = this.scripted(r);
+    if (scripted) return scripted.respond(r);
     return route.answer();
   }
 
@@ -405,7 +384,7 @@ export function requestError(status: number, detail: string, type: string): Outc
   };
 }
 
-/** Media with Range support, and headers a client must not see (test/helpers/fake-range.ts). */
+/** Media with Range support, and headers a client must not see (test/helpers/fakes/range.ts). */
 function mediaAnswer(bytes: Uint8Array, range: string | null): Response {
   return rangeAnswer(bytes, range, {
     "content-type": "video/mp4",
@@ -445,4 +424,10 @@ export async function signedDelivery(
       ),
     },
   });
+}
+
+function matches(script: ScriptedAnswer, r: RecordedRequest): boolean {
+  return (
+    (!script.method || script.method === r.method) && (!script.url || script.url.test(r.url.href))
+  );
 }

@@ -10,8 +10,8 @@
  * `{title, detail, status}` body; anything our adapter should never send is a violation:
  * recorded and thrown. Retrying code may swallow the throw, so tests also call `assertClean()`.
  */
-import { imageInfo, patternBytes } from "./fake-openai";
-import { rangeAnswer } from "./fake-range";
+import { ContractFake, ContractViolation, imageInfo, patternBytes } from "./base";
+import { rangeAnswer } from "./range";
 
 export const API_BASE = "https://api.replicate.com/v1";
 export const DELIVERY_ORIGIN = "https://replicate.delivery";
@@ -87,32 +87,22 @@ export interface ScriptedAnswer {
   respond: (request: RecordedRequest) => Response;
 }
 
-export class ContractViolation extends Error {
-  override readonly name = "ContractViolation";
-}
+export { ContractViolation };
 
-export class FakeReplicate {
-  readonly requests: RecordedRequest[] = [];
-  readonly violations: string[] = [];
+export class FakeReplicate extends ContractFake<RecordedRequest, ScriptedAnswer> {
   readonly predictions = new Map<string, FakePrediction & { polls: number }>();
   /** Output files the delivery host serves; deleted when a prediction expires. */
   readonly files = new Map<string, FakeAsset>();
   /** Hand this to the adapter as its `fetch`. */
   readonly fetch: typeof fetch = (input, init) => this.handle(new Request(input, init));
-  private readonly scripts: Array<ScriptedAnswer & { left: number }> = [];
   private readonly models: Record<string, ModelSchema>;
   private readonly now: () => number;
   private nextId = 1;
 
   constructor(private readonly options: FakeReplicateOptions) {
+    super(matches);
     this.models = options.models ?? { "google/veo-3.1": VEO_31_SCHEMA };
     this.now = options.now ?? Date.now;
-  }
-
-  /** The next matching request(s) get this answer (after the contract checks pass). */
-  script(answer: ScriptedAnswer): this {
-    this.scripts.push({ ...answer, left: answer.times ?? 1 });
-    return this;
   }
 
   /** The next matching request(s) fail with `status` and Replicate's problem body. */
@@ -165,12 +155,6 @@ export class FakeReplicate {
     });
   }
 
-  assertClean(): void {
-    if (this.violations.length > 0) {
-      throw new ContractViolation(`Contract violations: ${this.violations.join("; ")}`);
-    }
-  }
-
   private async handle(request: Request): Promise<Response> {
     const url = new URL(request.url);
     const recorded: RecordedRequest = {
@@ -201,11 +185,8 @@ export class FakeReplicate {
     }
     const refusal = route.check?.();
     if (refusal) return refusal;
-    const scripted = this.scripts.find((s) => s.left > 0 && matches(s, recorded));
-    if (scripted) {
-      scripted.left--;
-      return scripted.respond(recorded);
-    }
+    const scripted = this.scripted(recorded);
+    if (scripted) return scripted.respond(recorded);
     return route.answer();
   }
 
@@ -329,11 +310,8 @@ export class FakeReplicate {
   private delivery(r: RecordedRequest, text: string): Response {
     if (r.headers.has("authorization")) this.violate(r, "the token was sent to the delivery host");
     if (r.method !== "GET" || text) this.violate(r, "the delivery host only serves GET");
-    const scripted = this.scripts.find((s) => s.left > 0 && matches(s, r));
-    if (scripted) {
-      scripted.left--;
-      return scripted.respond(r);
-    }
+    const scripted = this.scripted(r);
+    if (scripted) return scripted.respond(r);
     const asset = this.files.get(r.url.pathname);
     if (!asset) return new Response("Not Found", { status: 404 });
     return mediaAnswer(asset, r.headers.get("range"));
@@ -407,7 +385,7 @@ export async function sign(secret: string, content: string): Promise<string> {
   return btoa(String.fromCharCode(...mac));
 }
 
-/** Media with Range support, and headers a client must not see (test/helpers/fake-range.ts). */
+/** Media with Range support, and headers a client must not see (test/helpers/fakes/range.ts). */
 function mediaAnswer(asset: FakeAsset, range: string | null): Response {
   return rangeAnswer(asset.bytes, range, {
     "content-type": asset.type,

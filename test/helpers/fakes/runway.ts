@@ -10,8 +10,8 @@
  * contract violation: recorded and thrown; retrying code may swallow the throw, so tests also
  * call `assertClean()`.
  */
-import { imageInfo, patternBytes } from "./fake-openai";
-import { rangeAnswer } from "./fake-range";
+import { ContractFake, ContractViolation, imageInfo, patternBytes } from "./base";
+import { rangeAnswer } from "./range";
 
 export const RUNWAY_BASE = "https://api.dev.runwayml.com";
 export const RUNWAY_CDN = "dnznrvs05pmza.cloudfront.net";
@@ -61,10 +61,6 @@ export interface FakeTask {
   forced: FakeTaskState | null;
 }
 
-export class ContractViolation extends Error {
-  override readonly name = "ContractViolation";
-}
-
 export const DEFAULT_LIFECYCLE: FakeTaskState[] = [
   { status: "PENDING" },
   { status: "THROTTLED" },
@@ -89,31 +85,25 @@ const COMMON = ["model", "promptImage", "promptText", "ratio", "duration"];
 const DATA_URI = /^data:(image\/(?:jpeg|png|webp));base64,([A-Za-z0-9+/]*={0,2})$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-export class FakeRunway {
+export { ContractViolation };
+
+export class FakeRunway extends ContractFake<RecordedRequest, ScriptedAnswer> {
   readonly baseUrl: string;
   readonly cdnHost: string;
-  readonly requests: RecordedRequest[] = [];
-  readonly violations: string[] = [];
   readonly tasks = new Map<string, FakeTask>();
   readonly video: Uint8Array;
   /** Hand this to the adapter as its `fetch`. */
   readonly fetch: typeof fetch = (input, init) => this.handle(new Request(input, init));
-  private readonly scripts: Array<ScriptedAnswer & { left: number }> = [];
   /** Signatures issued in result URLs that still work. */
   private readonly liveTokens = new Set<string>();
   private nextId = 1;
   private nextToken = 1;
 
   constructor(private readonly options: FakeRunwayOptions) {
+    super(matches);
     this.baseUrl = options.baseUrl ?? RUNWAY_BASE;
     this.cdnHost = options.cdnHost ?? RUNWAY_CDN;
     this.video = options.video ?? patternBytes(64 * 1024);
-  }
-
-  /** The next matching API request(s) get this answer (after the contract checks pass). */
-  script(answer: ScriptedAnswer): this {
-    this.scripts.push({ ...answer, left: answer.times ?? 1 });
-    return this;
   }
 
   /** The next matching request(s) fail with `status` and Runway's `{error}` body. */
@@ -141,12 +131,6 @@ export class FakeRunway {
     this.liveTokens.clear();
   }
 
-  assertClean(): void {
-    if (this.violations.length > 0) {
-      throw new ContractViolation(`Contract violations: ${this.violations.join("; ")}`);
-    }
-  }
-
   private async handle(request: Request): Promise<Response> {
     const url = new URL(request.url);
     const text = await request.text();
@@ -171,11 +155,8 @@ export class FakeRunway {
     if (recorded.headers.get("authorization") !== `Bearer ${this.options.apiKey}`) {
       return Response.json({ error: "Invalid API key." }, { status: 401 });
     }
-    const scripted = this.scripts.find((s) => s.left > 0 && matches(s, recorded));
-    if (scripted) {
-      scripted.left--;
-      return scripted.respond(recorded);
-    }
+    const scripted = this.scripted(recorded);
+    if (scripted) return scripted.respond(recorded);
     return answer();
   }
 
@@ -301,7 +282,7 @@ function matches(script: ScriptedAnswer, r: RecordedRequest): boolean {
   return script.path ? script.path.test(r.url.pathname) : true;
 }
 
-/** Media with Range support, and headers a client must not see (test/helpers/fake-range.ts). */
+/** Media with Range support, and headers a client must not see (test/helpers/fakes/range.ts). */
 function mediaAnswer(bytes: Uint8Array, range: string | null): Response {
   return rangeAnswer(bytes, range, {
     "content-type": "video/mp4",

@@ -10,8 +10,8 @@
  * should never send is recorded and thrown. Retrying code may swallow the throw, so tests also
  * call `assertClean()`.
  */
-import { imageInfo, patternBytes } from "./fake-openai";
-import { rangeAnswer } from "./fake-range";
+import { ContractFake, ContractViolation, imageInfo, patternBytes } from "./base";
+import { rangeAnswer } from "./range";
 
 export const API_ORIGIN = "https://generativelanguage.googleapis.com";
 /** Where downloads are redirected when `redirectDownloads` is on (the real target is UNCONFIRMED). */
@@ -76,28 +76,18 @@ interface FakeOperation {
   outcome: Outcome;
 }
 
-export class ContractViolation extends Error {
-  override readonly name = "ContractViolation";
-}
+export { ContractViolation };
 
-export class FakeVeo {
-  readonly requests: RecordedRequest[] = [];
-  readonly violations: string[] = [];
+export class FakeVeo extends ContractFake<RecordedRequest, ScriptedAnswer> {
   readonly operations = new Map<string, FakeOperation>();
   readonly video: Uint8Array;
   /** Hand this to the adapter as its `fetch`. */
   readonly fetch: typeof fetch = (input, init) => this.handle(new Request(input, init));
-  private readonly scripts: Array<ScriptedAnswer & { left: number }> = [];
   private nextId = 1;
 
   constructor(private readonly options: FakeVeoOptions) {
+    super(matches);
     this.video = options.video ?? patternBytes(64 * 1024);
-  }
-
-  /** The next matching request(s) get this answer, after the contract checks pass. */
-  script(answer: ScriptedAnswer): this {
-    this.scripts.push({ ...answer, left: answer.times ?? 1 });
-    return this;
   }
 
   /** The next matching request(s) fail with Google's error envelope. */
@@ -126,13 +116,6 @@ export class FakeVeo {
   /** The operation will finish `done` with no samples, held back by the RAI filter. */
   filterOperation(name: string, count: number, reasons: string[]): void {
     this.mustGet(name).outcome = { kind: "filtered", count, reasons };
-  }
-
-  /** Fails the test when any request broke the contract, even if the adapter swallowed it. */
-  assertClean(): void {
-    if (this.violations.length > 0) {
-      throw new ContractViolation(`Contract violations: ${this.violations.join("; ")}`);
-    }
   }
 
   private async handle(request: Request): Promise<Response> {
@@ -173,11 +156,8 @@ export class FakeVeo {
       );
     }
     route.check?.();
-    const scripted = this.scripts.find((s) => s.left > 0 && matches(s, recorded));
-    if (scripted) {
-      scripted.left--;
-      return scripted.respond(recorded);
-    }
+    const scripted = this.scripted(recorded);
+    if (scripted) return scripted.respond(recorded);
     return route.answer();
   }
 
@@ -339,11 +319,8 @@ export class FakeVeo {
     if (r.method !== "GET" || !/^\/v\/file\d+$/.test(r.url.pathname)) {
       this.violate(r, "no such storage object");
     }
-    const scripted = this.scripts.find((s) => s.left > 0 && matches(s, r));
-    if (scripted) {
-      scripted.left--;
-      return scripted.respond(r);
-    }
+    const scripted = this.scripted(r);
+    if (scripted) return scripted.respond(r);
     return mediaAnswer(this.video, r.headers.get("range"));
   }
 
@@ -387,7 +364,7 @@ function sameKeys(value: Record<string, unknown>, required: string[]): boolean {
   return keys.length === required.length && required.every((k) => keys.includes(k));
 }
 
-/** Media with Range support, and headers a client must not see (test/helpers/fake-range.ts). */
+/** Media with Range support, and headers a client must not see (test/helpers/fakes/range.ts). */
 function mediaAnswer(bytes: Uint8Array, range: string | null): Response {
   return rangeAnswer(bytes, range, {
     "content-type": "video/mp4",
