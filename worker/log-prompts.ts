@@ -16,10 +16,20 @@ const MASK = "[prompt]";
 
 /** Words as compared: lowercase letters and digits of every script, punctuation dropped. */
 const wordsOf = (text: string): string[] =>
-  text
-    .toLowerCase()
+  normalized(text)
     .split(/[^\p{L}\p{N}]+/u)
     .filter(Boolean);
+
+/**
+ * Compatibility forms folded (NFKC: fullwidth, ligatures, composed accents) and invisible
+ * characters dropped (a soft hyphen an upstream removed), so a quote matches however it is
+ * spelled. Applied to prompts and to log text alike, word by word.
+ */
+const normalized = (text: string): string =>
+  text
+    .normalize("NFKC")
+    .replace(/\p{Default_Ignorable_Code_Point}/gu, "")
+    .toLowerCase();
 
 const known = new Map<string, string[]>(); // prompt → its runs, in insertion (LRU) order
 const runs = new Map<string, number>(); // run → how many known prompts contain it
@@ -67,12 +77,10 @@ export function maskPrompts(text: string): string {
   if (logPrompts || runs.size === 0) return text;
   // Word spans with their positions in the original text.
   const spans: Array<{ word: string; start: number; end: number }> = [];
-  for (const match of text.matchAll(/[\p{L}\p{N}]+/gu)) {
-    spans.push({
-      word: match[0].toLowerCase(),
-      start: match.index,
-      end: match.index + match[0].length,
-    });
+  for (const match of text.matchAll(/[\p{L}\p{N}\p{M}\p{Default_Ignorable_Code_Point}]+/gu)) {
+    for (const word of wordsOf(match[0])) {
+      spans.push({ word, start: match.index, end: match.index + match[0].length });
+    }
   }
   const masked = new Uint8Array(spans.length);
   for (let size = 1; size <= RUN; size++) {

@@ -51,6 +51,17 @@ describe("prompts in logs", () => {
     expect(JSON.parse(lines[0]!).kind).toBe("input_rejected");
   });
 
+  it("are masked however the upstream spells them: fullwidth, decomposed, soft hyphens", () => {
+    rememberPrompt("Zoë waves from the balcony");
+    for (const quote of [
+      "Ｚｏë ｗａｖｅｓ ｆｒｏｍ ｔｈｅ balcony", // fullwidth
+      "Zoe\u0308 waves from the balcony", // decomposed ë
+      "Zoë wa\u00adves from the bal\u00adcony", // soft hyphens
+    ]) {
+      expect(wordsOf(maskPrompts(quote))).not.toContain("waves from the");
+    }
+  });
+
   it("leave other text alone, and a short prompt's common words too", () => {
     rememberPrompt("a cat");
     expect(maskPrompts("a dog saw a cat on the mat")).toBe("a dog saw [prompt] on the mat");

@@ -135,19 +135,19 @@ export function checkAudio(route: Route, audio: boolean | undefined): boolean | 
 }
 
 /**
- * Characters that hide or reorder text: C0/C1 controls other than tab and newline, bidi
- * overrides and isolates, directional marks, and the invisible ones that smuggle text past a
- * reader (zero-width space U+200B, word joiner and invisible operators U+2060–U+2064, the
- * Mongolian vowel separator U+180E, the byte-order mark U+FEFF, and the tag characters
- * U+E0000–U+E007F that can spell out a hidden instruction). Stripped from prompts before they
- * are stored or sent, so a prompt reads the same in a log, a dashboard and the provider's
- * console. Zero-width (non-)joiners stay: scripts and emoji need them.
+ * Characters that hide or reorder text: C0/C1 controls other than tab and newline, the Arabic
+ * letter mark, and every Unicode default-ignorable code point — bidi overrides and isolates,
+ * directional marks, zero-width space, word joiner and invisible operators, soft hyphen, Hangul
+ * fillers, variation selectors, the byte-order mark, and the tag characters that can spell out
+ * a hidden instruction. Stripped from prompts before they are stored or sent, so a prompt reads
+ * the same in a log, a dashboard and the provider's console. The zero-width (non-)joiners
+ * stay: scripts and emoji sequences need them.
  */
 const INVISIBLE =
-  /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u180e\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u{e0000}-\u{e007f}]/gu;
+  /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c]|\p{Default_Ignorable_Code_Point}/gu;
 
 export function cleanText(text: string): string {
-  return text.replace(INVISIBLE, "");
+  return text.replace(INVISIBLE, (ch) => (ch === "\u200c" || ch === "\u200d" ? ch : ""));
 }
 
 /** A caller's value inside an error message: cleaned and cut short, never echoed whole. */

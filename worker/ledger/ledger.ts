@@ -53,6 +53,10 @@ export const DELIVERY_WINDOW_MS = 10 * 60_000;
 const KEEP_MS = 35 * 24 * HOUR_MS;
 /** How long the token a renewal replaced keeps working: two tabs renewing at once both win. */
 const ROTATION_GRACE_MS = 60_000;
+/** New visitors per network per hour that a full site bucket still admits (see admitVisitor). */
+const FAIR_SHARE = 2;
+/** Tombstones outlive the longest a job record can live (JOB_TTL_SECONDS ≤ 90 days). */
+const DELETED_KEEP_MS = 91 * 24 * HOUR_MS;
 /** Visitor rows outlive the longest identity (VISITOR_MAX_AGE_SECONDS ≤ 365 days). */
 const VISITOR_KEEP_MS = 366 * 24 * HOUR_MS;
 
@@ -97,13 +101,22 @@ export class SpendLedger extends DurableObject<Env> {
         { scope: "site" as const, key: `site:${site}`, cap: caps.site },
         { scope: "network" as const, key: `net:${network}`, cap: caps.network },
       ];
-      for (const { scope, key, cap } of scopes) {
-        const row = this.one<{ count: number }>(
-          "SELECT count FROM admissions WHERE scope = ? AND hour = ?",
-          key,
-          hour,
-        );
-        if ((row?.count ?? 0) + 1 > cap) return { ok: false, scope, cap, retryAfterSeconds };
+      const used = scopes.map(
+        ({ key }) =>
+          this.one<{ count: number }>(
+            "SELECT count FROM admissions WHERE scope = ? AND hour = ?",
+            key,
+            hour,
+          )?.count ?? 0,
+      );
+      const [siteUsed, networkUsed] = used as [number, number];
+      if (networkUsed + 1 > caps.network) {
+        return { ok: false, scope: "network", cap: caps.network, retryAfterSeconds };
+      }
+      // A network's first few new visitors an hour pass even when the site's bucket is full, so
+      // filling it from many networks cannot lock out the people who come one at a time.
+      if (siteUsed + 1 > caps.site && networkUsed >= FAIR_SHARE) {
+        return { ok: false, scope: "site", cap: caps.site, retryAfterSeconds };
       }
       for (const { key } of scopes) {
         this.sql.exec(
@@ -127,7 +140,8 @@ export class SpendLedger extends DurableObject<Env> {
    * Trades a visitor's current token (`jti`) for a new one (`next`), retiring the old: a token
    * renews once. The token it replaced may still renew for ROTATION_GRACE_MS (two tabs renewing
    * together) and gets the current id back, so both hold a valid token. Null: not the current
-   * token, revoked, or unknown — the caller then starts a new visitor.
+   * token, revoked, or unknown — the caller then starts a new visitor. A retired token renewed
+   * after that minute revokes the identity: someone is replaying it.
    */
   renewVisitor(owner: string, jti: string, next: string, now: number): string | null {
     visitorTokenInput.parse({ owner, jti, now });
@@ -146,7 +160,12 @@ export class SpendLedger extends DurableObject<Env> {
         return next;
       }
       const recent = row.prev_jti === jti && now - (row.rotated_at ?? 0) <= ROTATION_GRACE_MS;
-      return recent ? row.jti : null;
+      if (recent) return row.jti;
+      // A validly signed but retired token is being replayed: either its owner or a thief has
+      // renewed before. Which one cannot be told, so the identity ends for both (refresh-token
+      // reuse detection); the rightful visitor starts afresh, the thief keeps nothing.
+      this.sql.exec("UPDATE visitors SET revoked_at = ? WHERE owner = ?", now, owner);
+      return null;
     });
   }
 
@@ -451,7 +470,7 @@ export class SpendLedger extends DurableObject<Env> {
     this.sql.exec("DELETE FROM idempotency WHERE created_at < ?", now - IDEMPOTENCY_TTL_MS);
     this.sql.exec("DELETE FROM reservations WHERE created_at < ?", now - KEEP_MS);
     this.sql.exec("DELETE FROM usage WHERE day < ?", utcDay(now - KEEP_MS));
-    this.sql.exec("DELETE FROM deleted WHERE deleted_at < ?", now - KEEP_MS);
+    this.sql.exec("DELETE FROM deleted WHERE deleted_at < ?", now - DELETED_KEEP_MS);
     this.sql.exec("DELETE FROM visitors WHERE started_at < ?", now - VISITOR_KEEP_MS);
   }
 

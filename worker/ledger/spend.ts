@@ -27,7 +27,7 @@ import {
   priceMicroUsd,
   scopesFor,
 } from "./budget";
-import { clientNetwork } from "../middleware/rate-limit";
+import { spendingNetwork } from "../middleware/rate-limit";
 import { readIdempotencyKey, requestHash, type RequestFingerprint } from "./idempotency";
 import type { ReserveResult } from "./schema";
 
@@ -62,7 +62,7 @@ export async function startSpend(c: C, request: SpendRequest): Promise<SpendStar
   try {
     result = await ledgerFor(c.env).reserve({
       key: request.videoId,
-      scopes: scopesFor(principal, clientNetwork(c)),
+      scopes: scopesFor(principal, spendingNetwork(c)),
       amountMicroUsd,
       now,
       caps: capsFor(config.spend),

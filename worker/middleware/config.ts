@@ -11,7 +11,11 @@ export function withConfig(deps: Deps) {
     const config = configFor(c.env);
     // The dev credentials are published in the README: a deployment left on
     // ENVIRONMENT=development would let anyone in, so they work only on this machine.
-    if (config.devCredentials && !isLoopback(new URL(c.req.url).hostname)) {
+    // The Host header alone could be forged from the LAN (`wrangler dev --ip 0.0.0.0`), so the
+    // client's own address must be this machine too, when the runtime names one.
+    const client = c.req.header("cf-connecting-ip");
+    const local = isLoopback(new URL(c.req.url).hostname) && (!client || isLoopback(client));
+    if (config.devCredentials && !local) {
       throw new ConfigError(
         "ENVIRONMENT: development serves only localhost; a deployment needs ENVIRONMENT=production and its own secrets",
       );
@@ -22,13 +26,14 @@ export function withConfig(deps: Deps) {
   });
 }
 
-/** localhost, *.localhost, 127.0.0.0/8 and [::1]: hosts that only this machine can reach. */
+/** localhost, *.localhost, 127.0.0.0/8 and ::1 (as a host or an address): only this machine. */
 export function isLoopback(hostname: string): boolean {
   const host = hostname.toLowerCase();
   return (
     host === "localhost" ||
     host.endsWith(".localhost") ||
     /^127(?:\.\d{1,3}){3}$/.test(host) ||
-    host === "[::1]"
+    host === "[::1]" ||
+    host === "::1"
   );
 }

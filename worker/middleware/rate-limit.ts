@@ -67,25 +67,50 @@ async function allowed(c: Context<AppEnv>, options: RateLimitOptions, key: strin
 const LOCAL_CLIENT = "local";
 
 /**
- * The caller's network: the IPv4 address, or the /64 of an IPv6 address, because one subscriber
- * usually holds a whole /64 and could otherwise rotate through it to dodge the brake.
+ * The caller's network for the burst brakes: the IPv4 address, or the /64 of an IPv6 address,
+ * because one subscriber usually holds a whole /64 and could otherwise rotate through it.
  */
 export function clientNetwork(c: Context<AppEnv>): string {
-  const ip = c.req.header("cf-connecting-ip")?.trim().toLowerCase();
+  return networkOf(c.req.header("cf-connecting-ip"), 4);
+}
+
+/**
+ * The caller's network for money and new visitors (worker/ledger): the IPv4 address, or the
+ * /48 of an IPv6 address. Home ISPs, cloud VPCs and free tunnel brokers hand one client a /56
+ * or a /48, so a /64 per client would let one client hold many networks' allowances.
+ */
+export function spendingNetwork(c: Context<AppEnv>): string {
+  return networkOf(c.req.header("cf-connecting-ip"), 3);
+}
+
+/**
+ * `header` as a network key: IPv4 as is (also when IPv4-mapped), IPv6 cut to its first
+ * `groups` 16-bit groups. A value that is neither is keyed as the raw (short) string, never an
+ * error: the edge always sets this header, so an odd one is local or forged and changes nothing.
+ */
+export function networkOf(header: string | undefined, groups: 3 | 4): string {
+  const ip = header?.trim().toLowerCase();
   if (!ip) return LOCAL_CLIENT;
-  // IPv4, also when written as IPv4-mapped IPv6 (::ffff:192.0.2.1).
-  if (ip.includes(".")) return ip.slice(ip.lastIndexOf(":") + 1);
-  const [head = "", tail] = ip.split("::");
+  if (/^(?:\d{1,3}\.){3}\d{1,3}$/.test(ip)) return ip;
+  const mapped = /^::ffff:((?:\d{1,3}\.){3}\d{1,3})$/.exec(ip);
+  if (mapped) return mapped[1]!;
+  const full = expandIpv6(ip);
+  if (!full) return `raw:${ip.slice(0, 64)}`;
+  return `${full.slice(0, groups).join(":")}::/${groups * 16}`;
+}
+
+/** The eight groups of an IPv6 address without leading zeros, or null when it is not one. */
+function expandIpv6(ip: string): string[] | null {
+  const parts = ip.split("::");
+  if (parts.length > 2) return null;
+  const [head = "", tail] = parts;
   const left = head ? head.split(":") : [];
   const right = tail ? tail.split(":") : [];
-  const groups =
-    tail === undefined
-      ? left
-      : [...left, ...Array(8 - left.length - right.length).fill("0"), ...right];
-  return `${groups
-    .slice(0, 4)
-    .map((g) => g.replace(/^0+(?=.)/, ""))
-    .join(":")}::/64`;
+  const missing = 8 - left.length - right.length;
+  if (tail === undefined ? missing !== 0 : missing < 1) return null;
+  const all = [...left, ...Array<string>(tail === undefined ? 0 : missing).fill("0"), ...right];
+  if (!all.every((g) => /^[0-9a-f]{1,4}$/.test(g))) return null;
+  return all.map((g) => g.replace(/^0+(?=.)/, ""));
 }
 
 /** `POST /v1/sessions`: per network, since a session request has no caller identity yet. */

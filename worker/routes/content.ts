@@ -16,6 +16,7 @@ import { servedMedia, type MediaVariant } from "../media/media-type";
 import { ProviderError } from "../providers/errors";
 import type { JobRecord } from "../store/jobs";
 import { errorResponses } from "./openapi-helpers";
+import { rememberPrompt } from "../log-prompts";
 import { checkVideoId, jobStore, loadOwned, providerFor, refreshed, routeOf } from "./shared";
 
 type C = Context<AppEnv>;
@@ -79,6 +80,7 @@ async function viaSignedUrl(c: C, id: string, variant: string, token: string): P
   }
   const record = await jobStore(c).get(id);
   if (!record) throw notFound();
+  rememberPrompt(record.prompt);
   return record;
 }
 

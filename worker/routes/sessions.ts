@@ -24,7 +24,7 @@ import { limitBody } from "../middleware/limits";
 import { ledgerFor, ledgerUnavailable } from "../ledger/budget";
 import type { AdmitResult } from "../ledger/schema";
 import { requireAuth } from "../middleware/auth";
-import { clientNetwork, sessionBrake } from "../middleware/rate-limit";
+import { sessionBrake, spendingNetwork } from "../middleware/rate-limit";
 import { StorageError } from "../store/jobs";
 import { errorResponses, jsonContent } from "./openapi-helpers";
 
@@ -242,7 +242,7 @@ async function admitNewVisitor(c: Context<AppEnv>, site: Site): Promise<Identity
   try {
     verdict = await ledgerFor(c.env).admitVisitor({
       site: site.id,
-      network: clientNetwork(c),
+      network: spendingNetwork(c),
       owner: visitorOwner(site.id, identity.visitorId),
       jti: identity.jti,
       now,

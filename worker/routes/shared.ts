@@ -9,6 +9,7 @@ import type { AppEnv } from "../context";
 import { invalidRequest, notFound } from "../errors";
 import { isVideoId } from "../ids";
 import { log } from "../log";
+import { rememberPrompt } from "../log-prompts";
 import { finishSpend, ledgerFor } from "../ledger/budget";
 import { createProvider } from "../providers/registry";
 import type { Provider } from "../providers/types";
@@ -58,6 +59,7 @@ export function checkVideoId(id: string): string {
 export async function loadOwned(c: C, id: string): Promise<JobRecord> {
   const record = await jobStore(c).get(checkVideoId(id));
   if (!record || record.owner !== c.var.principal.owner) throw notFound();
+  rememberPrompt(record.prompt); // any path may log an upstream quoting it (delete, content)
   return record;
 }
 

@@ -106,8 +106,12 @@ export class JobStore {
    */
   async get(id: string): Promise<JobRecord | null> {
     const record = await this.read(id);
-    if (record === null || (await this.deletedAmong([id])).length > 0) return null;
-    return record;
+    if (record === null) return null;
+    if ((await this.deletedAmong([id])).length === 0) return record;
+    // Deleted, yet its keys are still here (the delete was cut off after its tombstone, or this
+    // location lags): finish the removal, so nothing outlives the tombstone's retention.
+    await this.removeKeys(record).catch(() => {});
+    return null;
   }
 
   /** The record as KV holds it, without the tombstone check. */

@@ -173,6 +173,14 @@ describe("configuration", () => {
       h.env,
     );
     expect(local.status).toBe(200);
+    // A LAN client naming localhost in its Host header is still not this machine.
+    const lan = await h.app.fetch(
+      new Request("http://localhost:8787/v1/videos", {
+        headers: { authorization: "Bearer sk_dev_local", "cf-connecting-ip": "192.168.1.23" },
+      }),
+      h.env,
+    );
+    expect(lan.status).toBe(500);
   });
 
   it("gives development the documented dev credentials", () => {

@@ -108,18 +108,21 @@ describe("spend caps on POST /v1/videos", () => {
     const h = setup(); // site $20 a day, so each network may spend $5 (a quarter)
     withoutBrakes(h);
     const fresh = async (ip: string) => create(h, {}, (await h.session()).token, ip);
-    for (let i = 0; i < 12; i++) expect((await fresh(`2001:db8:1:2::${i + 1}`)).status).toBe(200);
-    // The 13th $0.40 video from a new visitor in the same IPv6 /64 would pass $5.
-    const message = await expectBudgetExceeded(await fresh("2001:db8:1:2:ffff::9"), RESETS);
+    // One client's /48 holds 65,536 /64s: spread over them, it is still one network.
+    for (let i = 0; i < 12; i++) expect((await fresh(`2001:db8:1:${i}::1`)).status).toBe(200);
+    // The 13th $0.40 video from a new visitor in the same IPv6 /48 would pass $5.
+    const message = await expectBudgetExceeded(await fresh("2001:db8:1:ffff::9"), RESETS);
     expect(message).toMatch(/^Your network's daily spending limit/);
-    expect((await usageOn(NOON))["net:2001:db8:1:2::/64"]).toEqual({
+    expect((await usageOn(NOON))["net:2001:db8:1::/48"]).toEqual({
       microUsd: 4_800_000,
       count: 12,
     });
-    // Another /64, or an IPv4 address, is another network; a server key is not a visitor.
-    expect((await fresh("2001:db8:1:3::1")).status).toBe(200);
+    // Another /48, or an IPv4 address, is another network; a server key is not a visitor.
+    expect((await fresh("2001:db8:2::1")).status).toBe(200);
     expect((await fresh("203.0.113.7")).status).toBe(200);
     expect((await create(h, {}, undefined, "2001:db8:1:2::1")).status).toBe(200);
+    // A malformed address is its own key, never an error.
+    expect((await fresh("1:2:3:4:5:6:7:8::9")).status).toBe(200);
   });
 
   it("bounds the network cap below the site cap", async () => {

@@ -1280,7 +1280,7 @@ describe("hostile inputs: identity, deletion and money", () => {
 
   it("an all-invisible prompt is refused; invisible characters never reach the provider", async () => {
     const s = setup();
-    const invisible = "\u200b\u2060\ufeff\u{e0041}\u{e0042}\u200b";
+    const invisible = "\u200b\u2060\ufeff\u{e0041}\u{e0042}\u00ad\ufe0f\u{e0100}\u3164\u200b";
     await refused(
       "all-invisible prompt",
       await s.h.server("/v1/videos", post(createForm({ prompt: invisible }))),
@@ -1288,7 +1288,7 @@ describe("hostile inputs: identity, deletion and money", () => {
       { param: "prompt" },
     );
     await expectNothingSpentOrStored(s);
-    const hidden = `a slow pan\u200b over\u{e0069}\u{e0067}\u{e006e} the sea\ufeff`;
+    const hidden = `a slow pan\u200b over\u{e0069}\u{e0067}\u{e006e} the\u{e0101}\ufe0e sea\ufeff\u00ad`;
     const created = await s.h.server("/v1/videos", post(createForm({ prompt: hidden })));
     expect(created.status).toBe(200);
     expect(s.fake.requests.at(-1)!.fields.prompt).toBe("a slow pan over the sea");
