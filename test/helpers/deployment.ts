@@ -1,8 +1,10 @@
 /**
  * One deployment with a route for EVERY provider kind the registry knows (simulator, openai with
- * bearer and with Azure-style `api-key` auth, fal, veo, runway, replicate, openrouter), each behind its
- * contract fake, with a distinctive value for every secret the configuration reads. Shared by
- * the security tests: the secrets sweep and the redirect battery.
+ * bearer and with Azure-style `api-key` auth, fal, veo, runway, replicate, openrouter), each
+ * behind its contract fake (test/helpers/fakes/, one file a provider on fakes/base.ts), with a
+ * distinctive value for every secret the configuration reads. Shared by the security tests (the
+ * secrets sweep and the redirect battery) and, through `ROUTES`, `SECRETS`, `contractFakes` and
+ * `fakeFor`, by the provider conformance suite (test/worker/providers/conformance.test.ts).
  */
 import { SITEVERIFY_URL } from "../../worker/auth/turnstile";
 import { RELAY_PROVIDER, REPLICATE_ROUTE } from "../fixtures/routes";
@@ -11,7 +13,7 @@ import { FakeOpenAI } from "./fakes/openai";
 import { FakeReplicate } from "./fakes/replicate";
 import { FakeRunway } from "./fakes/runway";
 import { FakeVeo } from "./fakes/veo";
-import { FakeOpenRouter } from "./fakes/openrouter";
+import { FakeOpenRouter, OPENROUTER_MEDIA_ORIGIN } from "./fakes/openrouter";
 import { harness, SIM_ROUTE, SITES, testClock } from "./harness";
 
 /** Every secret the configuration below reads, each distinctive enough to find in any text. */
@@ -155,15 +157,9 @@ export const SHOP_ORIGIN = SHOP.origins[0]!;
 
 const ALLOW = { limit: async () => ({ success: true }) };
 
-export interface DeploymentOptions {
-  /** Sees every outbound request first; a Response it returns is the answer (e.g. a redirect). */
-  intercept?: (request: Request) => Promise<Response | null> | Response | null | undefined;
-}
-
-export function deployment(options: DeploymentOptions = {}) {
-  const clock = testClock();
-  const now = () => clock.ms;
-  const fakes = {
+/** Every provider route's contract fake, as the deployment (and the conformance suite) runs it. */
+export function contractFakes(now: () => number) {
+  return {
     relay: new FakeOpenAI({ apiKey: SECRETS.RELAY_KEY, pollsToComplete: 3, now }),
     azure: new FakeOpenAI({
       apiKey: SECRETS.AZURE_KEY,
@@ -187,6 +183,38 @@ export function deployment(options: DeploymentOptions = {}) {
     }),
     openrouter: new FakeOpenRouter({ apiKey: SECRETS.OPENROUTER_API_KEY, now }),
   };
+}
+
+export type ContractFakes = ReturnType<typeof contractFakes>;
+
+/** The hosts each fake answers for: its API and the hosts it serves media from. */
+const FAKE_HOSTS: Record<keyof ContractFakes, (fakes: ContractFakes) => string[]> = {
+  relay: () => ["relay.example.test"],
+  azure: () => ["azure.example.test"],
+  fal: () => ["queue.fal.run", "rest.alpha.fal.ai", "v3.fal.media"],
+  veo: () => ["generativelanguage.googleapis.com", "video-downloads.googleusercontent.com"],
+  runway: (f) => ["api.dev.runwayml.com", f.runway.cdnHost],
+  replicate: () => ["api.replicate.com", "replicate.delivery"],
+  openrouter: () => ["openrouter.ai", new URL(OPENROUTER_MEDIA_ORIGIN).host],
+};
+
+/** The fake that answers requests to `host`, or null when none does. */
+export function fakeFor(fakes: ContractFakes, host: string): { fetch: typeof fetch } | null {
+  const name = (Object.keys(FAKE_HOSTS) as Array<keyof ContractFakes>).find((n) =>
+    FAKE_HOSTS[n](fakes).includes(host),
+  );
+  return name ? fakes[name] : null;
+}
+
+export interface DeploymentOptions {
+  /** Sees every outbound request first; a Response it returns is the answer (e.g. a redirect). */
+  intercept?: (request: Request) => Promise<Response | null> | Response | null | undefined;
+}
+
+export function deployment(options: DeploymentOptions = {}) {
+  const clock = testClock();
+  const now = () => clock.ms;
+  const fakes = contractFakes(now);
   const siteverifyCalls: URLSearchParams[] = [];
   /** Siteverify: token "fail-secret" makes Cloudflare refuse our secret, "outage" a 500. */
   const siteverify = async (request: Request): Promise<Response> => {
@@ -219,23 +247,8 @@ export function deployment(options: DeploymentOptions = {}) {
     const intercepted = await options.intercept?.(request);
     if (intercepted) return intercepted;
     if (request.url === SITEVERIFY_URL) return siteverify(request);
-    if (host === "relay.example.test") return fakes.relay.fetch(request);
-    if (host === "azure.example.test") return fakes.azure.fetch(request);
-    if (["queue.fal.run", "rest.alpha.fal.ai", "v3.fal.media"].includes(host)) {
-      return fakes.fal.fetch(request);
-    }
-    if (
-      ["generativelanguage.googleapis.com", "video-downloads.googleusercontent.com"].includes(host)
-    ) {
-      return fakes.veo.fetch(request);
-    }
-    if (host === "api.dev.runwayml.com" || host === fakes.runway.cdnHost) {
-      return fakes.runway.fetch(request);
-    }
-    if (host === "api.replicate.com" || host === "replicate.delivery") {
-      return fakes.replicate.fetch(request);
-    }
-    if (host === "openrouter.ai") return fakes.openrouter.fetch(request);
+    const fake = fakeFor(fakes, host);
+    if (fake) return fake.fetch(request);
     throw new Error(`no fake for ${request.method} ${request.url}`);
   };
   const upstream = followingLikeTheRuntime(fetch);

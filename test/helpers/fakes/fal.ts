@@ -10,6 +10,7 @@
  * recorded and thrown. Retrying code may swallow the throw, so tests also call `assertClean()`.
  */
 import { ContractFake, ContractViolation, patternBytes } from "./base";
+import type { RecordedBase, ScriptedBase } from "./base";
 import { rangeAnswer } from "./range";
 
 export const QUEUE = "https://queue.fal.run";
@@ -42,10 +43,7 @@ export type Outcome =
   | { kind: "result"; status: number; body: unknown; headers?: Record<string, string> }
   | { kind: "status"; status: "FAILED" | "CANCELED"; error?: string; error_type?: string };
 
-export interface RecordedRequest {
-  method: string;
-  url: URL;
-  headers: Headers;
+export interface RecordedRequest extends RecordedBase {
   /** Parsed JSON body, when there was one. */
   json: unknown;
   bytes: Uint8Array;
@@ -59,12 +57,9 @@ export interface FakeJob {
   cancelled: boolean;
 }
 
-export interface ScriptedAnswer {
-  method?: string;
+export interface ScriptedAnswer extends ScriptedBase<RecordedRequest> {
   /** Matched against the full URL. */
   url?: RegExp;
-  times?: number;
-  respond: (request: RecordedRequest) => Response;
 }
 
 export const VIDEO_BYTES = patternBytes(64 * 1024);
@@ -78,13 +73,11 @@ export class FakeFal extends ContractFake<RecordedRequest, ScriptedAnswer> {
   readonly files = new Map<string, { type: string; bytes: Uint8Array }>();
   /** The public keys the JWKS serves (set by the test). */
   jwks: JsonWebKey[] = [];
-  /** Hand this to the adapter as its `fetch`. */
-  readonly fetch: typeof fetch = (input, init) => this.handle(new Request(input, init));
   private readonly tickets = new Map<string, { type: string; fileUrl: string }>();
   private next = 1;
 
   constructor(private readonly options: FakeFalOptions) {
-    super(matches);
+    super({ pattern: (a) => a.url, subject: (r) => r.url.href });
   }
 
   get owner(): string {
@@ -105,7 +98,7 @@ export class FakeFal extends ContractFake<RecordedRequest, ScriptedAnswer> {
     this.mustGet(id).outcome = outcome;
   }
 
-  private async handle(request: Request): Promise<Response> {
+  protected async handle(request: Request): Promise<Response> {
     const url = new URL(request.url);
     const bytes = new Uint8Array(await request.arrayBuffer());
     let json: unknown;
@@ -116,14 +109,7 @@ export class FakeFal extends ContractFake<RecordedRequest, ScriptedAnswer> {
         json = undefined;
       }
     }
-    const r: RecordedRequest = {
-      method: request.method,
-      url,
-      headers: request.headers,
-      json,
-      bytes,
-    };
-    this.requests.push(r);
+    const r = this.record(request, { json, bytes });
     if (url.href.includes(this.options.apiKey)) this.violate(r, "the key is in the URL");
     const route = this.route(r);
     if (route.keyed) {
@@ -337,15 +323,12 @@ export class FakeFal extends ContractFake<RecordedRequest, ScriptedAnswer> {
   }
 
   private mustGet(id: string): FakeJob {
-    const job = this.jobs.get(id);
-    if (!job) throw new Error(`The fake has no job ${id}`);
-    return job;
+    return this.must(this.jobs, id, "job");
   }
 
-  private violate(r: RecordedRequest, why: string): never {
-    const message = `${r.method} ${r.url.origin}${r.url.pathname}: ${why}`;
-    this.violations.push(message);
-    throw new ContractViolation(message);
+  /** fal has several hosts: a violation names the origin too. */
+  protected override where(r: RecordedRequest): string {
+    return `${r.url.origin}${r.url.pathname}`;
   }
 }
 
@@ -424,10 +407,4 @@ export async function signedDelivery(
       ),
     },
   });
-}
-
-function matches(script: ScriptedAnswer, r: RecordedRequest): boolean {
-  return (
-    (!script.method || script.method === r.method) && (!script.url || script.url.test(r.url.href))
-  );
 }

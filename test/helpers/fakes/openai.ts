@@ -8,6 +8,7 @@
  * and thrown. Retrying code may swallow the throw, so tests also call `assertClean()`.
  */
 import { ContractFake, ContractViolation, imageInfo, patternBytes } from "./base";
+import type { RecordedBase, ScriptedBase } from "./base";
 import type { Variant } from "../../../worker/providers/types";
 import { rangeAnswer } from "./range";
 
@@ -30,12 +31,9 @@ export interface FakeOpenAIOptions {
 }
 
 /** One request as the fake saw it, for assertions. */
-export interface RecordedRequest {
-  method: string;
-  url: URL;
+export interface RecordedRequest extends RecordedBase {
   /** Below the base URL, e.g. `/videos/video_1/content`. */
   path: string;
-  headers: Headers;
   /** Text fields of a multipart body, or the top-level values of a JSON body. */
   fields: Record<string, unknown>;
   file: { name: string; type: string; bytes: Uint8Array } | null;
@@ -58,13 +56,9 @@ export interface FakeVideo {
   polls: number;
 }
 
-export interface ScriptedAnswer {
-  method?: string;
+export interface ScriptedAnswer extends ScriptedBase<RecordedRequest> {
   /** Matched against `RecordedRequest.path`. */
   path?: string | RegExp;
-  /** How many matching requests get this answer (default 1). */
-  times?: number;
-  respond: (request: RecordedRequest) => Response;
 }
 
 export const DOCUMENTED_SIZES = ["720x1280", "1280x720", "1024x1792", "1792x1024"];
@@ -78,14 +72,12 @@ export { ContractViolation };
 export class FakeOpenAI extends ContractFake<RecordedRequest, ScriptedAnswer> {
   readonly baseUrl: string;
   readonly videos = new Map<string, FakeVideo>();
-  /** Hand this to the adapter as its `fetch`. */
-  readonly fetch: typeof fetch = (input, init) => this.handle(new Request(input, init));
   private readonly media: Partial<Record<Variant, FakeAsset>>;
   private readonly now: () => number;
   private nextId = 1;
 
   constructor(private readonly options: FakeOpenAIOptions) {
-    super(matches);
+    super({ pattern: (a) => a.path, subject: (r) => r.path });
     this.baseUrl = options.baseUrl ?? "https://relay.example.test/v1";
     this.now = options.now ?? Date.now;
     this.media = options.media ?? {
@@ -117,19 +109,15 @@ export class FakeOpenAI extends ContractFake<RecordedRequest, ScriptedAnswer> {
     Object.assign(video, { status: "failed", error, completed_at: null });
   }
 
-  private async handle(request: Request): Promise<Response> {
+  protected async handle(request: Request): Promise<Response> {
     const url = new URL(request.url);
-    const recorded: RecordedRequest = {
-      method: request.method,
-      url,
+    const recorded = this.record(request, {
       path: url.href.startsWith(`${this.baseUrl}/`)
         ? url.pathname.slice(new URL(this.baseUrl).pathname.length)
         : "",
-      headers: new Headers(request.headers),
       fields: {},
       file: null,
-    };
-    this.requests.push(recorded);
+    });
     await readBody(request, recorded).catch((e: unknown) =>
       this.violate(recorded, `unreadable body: ${e}`),
     );
@@ -345,15 +333,7 @@ export class FakeOpenAI extends ContractFake<RecordedRequest, ScriptedAnswer> {
   }
 
   private mustGet(id: string): FakeVideo {
-    const video = this.videos.get(id);
-    if (!video) throw new Error(`The fake has no video ${id}`);
-    return video;
-  }
-
-  private violate(r: RecordedRequest, why: string): never {
-    const message = `${r.method} ${r.url.pathname}: ${why}`;
-    this.violations.push(message);
-    throw new ContractViolation(message);
+    return this.must(this.videos, id, "video");
   }
 }
 
@@ -376,12 +356,6 @@ async function readBody(request: Request, into: RecordedRequest): Promise<void> 
   } else if ((await request.arrayBuffer()).byteLength > 0) {
     throw new Error(`a body of type "${type}"`);
   }
-}
-
-function matches(script: ScriptedAnswer, r: RecordedRequest): boolean {
-  if (script.method && script.method !== r.method) return false;
-  if (typeof script.path === "string") return script.path === r.path;
-  return script.path ? script.path.test(r.path) : true;
 }
 
 /** OpenAI's error envelope. */

@@ -15,7 +15,8 @@
  * the media host, a query on create) is a contract violation: recorded and thrown. Retrying code
  * may swallow the throw, so tests also call `assertClean()`.
  */
-import { ContractFake, ContractViolation } from "./base";
+import { ContractFake, ContractViolation, patternBytes } from "./base";
+import type { RecordedBase, ScriptedBase } from "./base";
 import { rangeAnswer } from "./range";
 
 export const OPENROUTER_BASE = "https://openrouter.ai/api/v1";
@@ -91,21 +92,14 @@ export interface FakeOpenRouterOptions {
   now?: () => number;
 }
 
-export interface RecordedRequest {
-  method: string;
-  url: URL;
-  headers: Headers;
+export interface RecordedRequest extends RecordedBase {
   /** The parsed JSON body, when there was one. */
   json: Record<string, unknown> | null;
-  signal: AbortSignal;
 }
 
-export interface ScriptedAnswer {
-  method?: string;
+export interface ScriptedAnswer extends ScriptedBase<RecordedRequest> {
   /** Matched against the URL's pathname. */
   path?: string | RegExp;
-  times?: number;
-  respond: (request: RecordedRequest) => Response | Promise<Response>;
 }
 
 export interface FakeJob {
@@ -125,21 +119,19 @@ export const DEFAULT_LIFECYCLE: FakeJobState[] = [
   { status: "completed" },
 ];
 
-export { ContractViolation };
+export { ContractViolation, patternBytes };
 
 export class FakeOpenRouter extends ContractFake<RecordedRequest, ScriptedAnswer> {
   readonly baseUrl: string;
   readonly jobs = new Map<string, FakeJob>();
   readonly video: Uint8Array;
-  /** Hand this to the adapter as its `fetch`. */
-  readonly fetch: typeof fetch = (input, init) => this.handle(new Request(input, init));
   private readonly models: Record<string, FakeVideoModel>;
   private readonly basePath: string;
   private readonly now: () => number;
   private nextId = 1;
 
   constructor(private readonly options: FakeOpenRouterOptions) {
-    super(matches);
+    super({ pattern: (a) => a.path, subject: (r) => r.url.pathname });
     this.baseUrl = options.baseUrl ?? OPENROUTER_BASE;
     this.basePath = new URL(this.baseUrl).pathname.replace(/\/+$/, "");
     this.models = options.models ?? { "google/veo-3.1": VEO_31, "minimax/hailuo-2.3": HAILUO_23 };
@@ -160,18 +152,6 @@ export class FakeOpenRouter extends ContractFake<RecordedRequest, ScriptedAnswer
     return this.script({
       ...match,
       respond: () => failure(status, message ?? `Scripted failure ${status}`, metadata, headers),
-    });
-  }
-
-  /** The next matching request(s) never answer: they end only when the caller aborts. */
-  hangNext(opts: Omit<ScriptedAnswer, "respond"> = {}): this {
-    return this.script({
-      ...opts,
-      respond: (r) =>
-        new Promise<Response>((_, reject) => {
-          if (r.signal.aborted) return reject(r.signal.reason);
-          r.signal.addEventListener("abort", () => reject(r.signal.reason), { once: true });
-        }),
     });
   }
 
@@ -221,17 +201,10 @@ export class FakeOpenRouter extends ContractFake<RecordedRequest, ScriptedAnswer
     });
   }
 
-  private async handle(request: Request): Promise<Response> {
+  protected async handle(request: Request): Promise<Response> {
     const url = new URL(request.url);
     const text = await request.text();
-    const recorded: RecordedRequest = {
-      method: request.method,
-      url,
-      headers: new Headers(request.headers),
-      json: null,
-      signal: request.signal,
-    };
-    this.requests.push(recorded);
+    const recorded = this.record(request, { json: null });
     if (url.href.includes(this.options.apiKey)) this.violate(recorded, "the key is in the URL");
     if (url.origin === OPENROUTER_MEDIA_ORIGIN) return this.media(recorded, text);
     if (!url.href.startsWith(`${this.baseUrl}/`)) return this.violate(recorded, "unknown host");
@@ -434,9 +407,11 @@ export class FakeOpenRouter extends ContractFake<RecordedRequest, ScriptedAnswer
   }
 
   /** The stand-in storage host: no key, no body, single byte ranges. */
-  private media(r: RecordedRequest, text: string): Response {
+  private media(r: RecordedRequest, text: string): Response | Promise<Response> {
     if (r.headers.has("authorization")) this.violate(r, "the key was sent to the media host");
     if (r.method !== "GET" || text) this.violate(r, "the media host only serves GET");
+    const scripted = this.scripted(r);
+    if (scripted) return scripted.respond(r);
     const id = r.url.pathname.match(/^\/videos\/([A-Za-z0-9_-]+)\.mp4$/)?.[1];
     if (!id || !this.jobs.has(id)) return new Response("Not Found", { status: 404 });
     return rangeAnswer(this.video, r.headers.get("range"), {
@@ -464,15 +439,7 @@ export class FakeOpenRouter extends ContractFake<RecordedRequest, ScriptedAnswer
   }
 
   private mustGet(id: string): FakeJob {
-    const job = this.jobs.get(id);
-    if (!job) throw new Error(`The fake has no job ${id}`);
-    return job;
-  }
-
-  private violate(r: RecordedRequest, why: string): never {
-    const message = `${r.method} ${r.url.pathname}: ${why}`;
-    this.violations.push(message);
-    throw new ContractViolation(message);
+    return this.must(this.jobs, id, "job");
   }
 }
 
@@ -505,11 +472,6 @@ export async function signOpenRouter(secret: string, timestamp: string, body: st
   return [...new Uint8Array(mac)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-/** Deterministic bytes standing in for an MP4. */
-export function patternBytes(length: number): Uint8Array {
-  return Uint8Array.from({ length }, (_, i) => (i * 13 + 5) % 253);
-}
-
 /** The image type by its magic bytes, or null. */
 function sniff(b: Uint8Array): string | null {
   const ascii = (at: number, n: number) => String.fromCharCode(...b.subarray(at, at + n));
@@ -517,10 +479,4 @@ function sniff(b: Uint8Array): string | null {
   if (b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return "image/jpeg";
   if (ascii(0, 4) === "RIFF" && ascii(8, 4) === "WEBP") return "image/webp";
   return null;
-}
-
-function matches(script: ScriptedAnswer, r: RecordedRequest): boolean {
-  if (script.method && script.method !== r.method) return false;
-  if (typeof script.path === "string") return script.path === r.url.pathname;
-  return script.path ? script.path.test(r.url.pathname) : true;
 }

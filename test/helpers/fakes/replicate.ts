@@ -11,6 +11,7 @@
  * recorded and thrown. Retrying code may swallow the throw, so tests also call `assertClean()`.
  */
 import { ContractFake, ContractViolation, imageInfo, patternBytes } from "./base";
+import type { RecordedBase, ScriptedBase } from "./base";
 import { rangeAnswer } from "./range";
 
 export const API_BASE = "https://api.replicate.com/v1";
@@ -52,10 +53,7 @@ export interface FakeReplicateOptions {
   now?: () => number;
 }
 
-export interface RecordedRequest {
-  method: string;
-  url: URL;
-  headers: Headers;
+export interface RecordedRequest extends RecordedBase {
   /** The parsed JSON body, or null when there was none. */
   json: Record<string, unknown> | null;
 }
@@ -79,12 +77,9 @@ export interface FakePrediction {
   webhook?: string;
 }
 
-export interface ScriptedAnswer {
-  method?: string;
+export interface ScriptedAnswer extends ScriptedBase<RecordedRequest> {
   /** Matched against the full URL. */
   url?: string | RegExp;
-  times?: number;
-  respond: (request: RecordedRequest) => Response;
 }
 
 export { ContractViolation };
@@ -93,14 +88,12 @@ export class FakeReplicate extends ContractFake<RecordedRequest, ScriptedAnswer>
   readonly predictions = new Map<string, FakePrediction & { polls: number }>();
   /** Output files the delivery host serves; deleted when a prediction expires. */
   readonly files = new Map<string, FakeAsset>();
-  /** Hand this to the adapter as its `fetch`. */
-  readonly fetch: typeof fetch = (input, init) => this.handle(new Request(input, init));
   private readonly models: Record<string, ModelSchema>;
   private readonly now: () => number;
   private nextId = 1;
 
   constructor(private readonly options: FakeReplicateOptions) {
-    super(matches);
+    super({ pattern: (a) => a.url, subject: (r) => r.url.href });
     this.models = options.models ?? { "google/veo-3.1": VEO_31_SCHEMA };
     this.now = options.now ?? Date.now;
   }
@@ -155,15 +148,9 @@ export class FakeReplicate extends ContractFake<RecordedRequest, ScriptedAnswer>
     });
   }
 
-  private async handle(request: Request): Promise<Response> {
+  protected async handle(request: Request): Promise<Response> {
     const url = new URL(request.url);
-    const recorded: RecordedRequest = {
-      method: request.method,
-      url,
-      headers: new Headers(request.headers),
-      json: null,
-    };
-    this.requests.push(recorded);
+    const recorded = this.record(request, { json: null });
     const text = await request.text();
     if (url.href.includes(this.options.apiKey)) this.violate(recorded, "the token is in the URL");
     if (url.origin === DELIVERY_ORIGIN) return this.delivery(recorded, text);
@@ -307,7 +294,7 @@ export class FakeReplicate extends ContractFake<RecordedRequest, ScriptedAnswer>
   }
 
   /** The public file host: no token may arrive here, and only single ranges are answered. */
-  private delivery(r: RecordedRequest, text: string): Response {
+  private delivery(r: RecordedRequest, text: string): Response | Promise<Response> {
     if (r.headers.has("authorization")) this.violate(r, "the token was sent to the delivery host");
     if (r.method !== "GET" || text) this.violate(r, "the delivery host only serves GET");
     const scripted = this.scripted(r);
@@ -327,15 +314,7 @@ export class FakeReplicate extends ContractFake<RecordedRequest, ScriptedAnswer>
   }
 
   private mustGet(id: string) {
-    const prediction = this.predictions.get(id);
-    if (!prediction) throw new Error(`The fake has no prediction ${id}`);
-    return prediction;
-  }
-
-  private violate(r: RecordedRequest, why: string): never {
-    const message = `${r.method} ${r.url.pathname}: ${why}`;
-    this.violations.push(message);
-    throw new ContractViolation(message);
+    return this.must(this.predictions, id, "prediction");
   }
 }
 
@@ -343,12 +322,6 @@ function hasType(value: unknown, type: FieldType): boolean {
   if (type === "integer") return Number.isInteger(value);
   if (type === "uri") return typeof value === "string";
   return typeof value === type;
-}
-
-function matches(script: ScriptedAnswer, r: RecordedRequest): boolean {
-  if (script.method && script.method !== r.method) return false;
-  if (typeof script.url === "string") return script.url === r.url.href;
-  return script.url ? script.url.test(r.url.href) : true;
 }
 
 /** Replicate's error body (RFC 9457 style), as the official client's tests replay it. */

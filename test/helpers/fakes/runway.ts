@@ -11,6 +11,7 @@
  * call `assertClean()`.
  */
 import { ContractFake, ContractViolation, imageInfo, patternBytes } from "./base";
+import type { RecordedBase, ScriptedBase } from "./base";
 import { rangeAnswer } from "./range";
 
 export const RUNWAY_BASE = "https://api.dev.runwayml.com";
@@ -36,20 +37,14 @@ export interface FakeRunwayOptions {
   video?: Uint8Array;
 }
 
-export interface RecordedRequest {
-  method: string;
-  url: URL;
-  headers: Headers;
+export interface RecordedRequest extends RecordedBase {
   /** The parsed JSON body, when there was one. */
   body: Record<string, unknown> | null;
 }
 
-export interface ScriptedAnswer {
-  method?: string;
+export interface ScriptedAnswer extends ScriptedBase<RecordedRequest> {
   /** Matched against the URL's pathname. */
   path?: string | RegExp;
-  times?: number;
-  respond: (request: RecordedRequest) => Response;
 }
 
 export interface FakeTask {
@@ -92,15 +87,13 @@ export class FakeRunway extends ContractFake<RecordedRequest, ScriptedAnswer> {
   readonly cdnHost: string;
   readonly tasks = new Map<string, FakeTask>();
   readonly video: Uint8Array;
-  /** Hand this to the adapter as its `fetch`. */
-  readonly fetch: typeof fetch = (input, init) => this.handle(new Request(input, init));
   /** Signatures issued in result URLs that still work. */
   private readonly liveTokens = new Set<string>();
   private nextId = 1;
   private nextToken = 1;
 
   constructor(private readonly options: FakeRunwayOptions) {
-    super(matches);
+    super({ pattern: (a) => a.path, subject: (r) => r.url.pathname });
     this.baseUrl = options.baseUrl ?? RUNWAY_BASE;
     this.cdnHost = options.cdnHost ?? RUNWAY_CDN;
     this.video = options.video ?? patternBytes(64 * 1024);
@@ -121,9 +114,7 @@ export class FakeRunway extends ContractFake<RecordedRequest, ScriptedAnswer> {
 
   /** Pins a task to one state (a failure shape, a cancellation, an odd progress). */
   setState(id: string, state: FakeTaskState): void {
-    const task = this.tasks.get(id);
-    if (!task) throw new Error(`The fake has no task ${id}`);
-    task.forced = state;
+    this.must(this.tasks, id, "task").forced = state;
   }
 
   /** Every result URL handed out so far stops working, as signed URLs do after 24–48 h. */
@@ -131,16 +122,10 @@ export class FakeRunway extends ContractFake<RecordedRequest, ScriptedAnswer> {
     this.liveTokens.clear();
   }
 
-  private async handle(request: Request): Promise<Response> {
+  protected async handle(request: Request): Promise<Response> {
     const url = new URL(request.url);
     const text = await request.text();
-    const recorded: RecordedRequest = {
-      method: request.method,
-      url,
-      headers: new Headers(request.headers),
-      body: null,
-    };
-    this.requests.push(recorded);
+    const recorded = this.record(request, { body: null });
     if (url.hostname === this.cdnHost) return this.download(recorded);
     if (!url.href.startsWith(`${this.baseUrl}/v1/`)) return this.violate(recorded, "unknown host");
     this.checkHeaders(recorded);
@@ -255,7 +240,7 @@ export class FakeRunway extends ContractFake<RecordedRequest, ScriptedAnswer> {
   }
 
   /** The CDN: no key, a live signature, single byte ranges. */
-  private download(r: RecordedRequest): Response {
+  private download(r: RecordedRequest): Response | Promise<Response> {
     for (const name of ["authorization", "x-runway-version"]) {
       if (r.headers.has(name)) this.violate(r, `${name} sent to the CDN`);
     }
@@ -266,20 +251,10 @@ export class FakeRunway extends ContractFake<RecordedRequest, ScriptedAnswer> {
       const xml = "<Error><Code>AccessDenied</Code><Message>Access denied</Message></Error>";
       return new Response(xml, { status: 403, headers: { "content-type": "text/xml" } });
     }
+    const scripted = this.scripted(r);
+    if (scripted) return scripted.respond(r);
     return mediaAnswer(this.video, r.headers.get("range"));
   }
-
-  private violate(r: RecordedRequest, why: string): never {
-    const message = `${r.method} ${r.url.pathname}: ${why}`;
-    this.violations.push(message);
-    throw new ContractViolation(message);
-  }
-}
-
-function matches(script: ScriptedAnswer, r: RecordedRequest): boolean {
-  if (script.method && script.method !== r.method) return false;
-  if (typeof script.path === "string") return script.path === r.url.pathname;
-  return script.path ? script.path.test(r.url.pathname) : true;
 }
 
 /** Media with Range support, and headers a client must not see (test/helpers/fakes/range.ts). */

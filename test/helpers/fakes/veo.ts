@@ -11,6 +11,7 @@
  * call `assertClean()`.
  */
 import { ContractFake, ContractViolation, imageInfo, patternBytes } from "./base";
+import type { RecordedBase, ScriptedBase } from "./base";
 import { rangeAnswer } from "./range";
 
 export const API_ORIGIN = "https://generativelanguage.googleapis.com";
@@ -46,21 +47,15 @@ export interface FakeVeoOptions {
 }
 
 /** One request as the fake saw it. */
-export interface RecordedRequest {
-  method: string;
-  url: URL;
-  headers: Headers;
+export interface RecordedRequest extends RecordedBase {
   redirect: string;
   /** The parsed JSON body, if any. */
   json: unknown;
 }
 
-export interface ScriptedAnswer {
-  method?: string;
+export interface ScriptedAnswer extends ScriptedBase<RecordedRequest> {
   /** Matched against the URL's pathname. */
   path?: string | RegExp;
-  times?: number;
-  respond: (request: RecordedRequest) => Response;
 }
 
 /** What `done` looks like for one operation. */
@@ -81,12 +76,10 @@ export { ContractViolation };
 export class FakeVeo extends ContractFake<RecordedRequest, ScriptedAnswer> {
   readonly operations = new Map<string, FakeOperation>();
   readonly video: Uint8Array;
-  /** Hand this to the adapter as its `fetch`. */
-  readonly fetch: typeof fetch = (input, init) => this.handle(new Request(input, init));
   private nextId = 1;
 
   constructor(private readonly options: FakeVeoOptions) {
-    super(matches);
+    super({ pattern: (a) => a.path, subject: (r) => r.url.pathname });
     this.video = options.video ?? patternBytes(64 * 1024);
   }
 
@@ -118,16 +111,9 @@ export class FakeVeo extends ContractFake<RecordedRequest, ScriptedAnswer> {
     this.mustGet(name).outcome = { kind: "filtered", count, reasons };
   }
 
-  private async handle(request: Request): Promise<Response> {
+  protected async handle(request: Request): Promise<Response> {
     const url = new URL(request.url);
-    const recorded: RecordedRequest = {
-      method: request.method,
-      url,
-      headers: new Headers(request.headers),
-      redirect: request.redirect,
-      json: undefined,
-    };
-    this.requests.push(recorded);
+    const recorded = this.record(request, { redirect: request.redirect, json: undefined });
     const text = await request.text();
     if (text) {
       if (!request.headers.get("content-type")?.startsWith("application/json")) {
@@ -314,7 +300,7 @@ export class FakeVeo extends ContractFake<RecordedRequest, ScriptedAnswer> {
     return mediaAnswer(this.video, r.headers.get("range"));
   }
 
-  private storage(r: RecordedRequest): Response {
+  private storage(r: RecordedRequest): Response | Promise<Response> {
     if (r.headers.has("x-goog-api-key")) this.violate(r, "the key was sent to the storage host");
     if (r.method !== "GET" || !/^\/v\/file\d+$/.test(r.url.pathname)) {
       this.violate(r, "no such storage object");
@@ -325,15 +311,7 @@ export class FakeVeo extends ContractFake<RecordedRequest, ScriptedAnswer> {
   }
 
   private mustGet(name: string): FakeOperation {
-    const op = this.operations.get(name);
-    if (!op) throw new Error(`The fake has no operation ${name}`);
-    return op;
-  }
-
-  private violate(r: RecordedRequest, why: string): never {
-    const message = `${r.method} ${r.url.pathname}: ${why}`;
-    this.violations.push(message);
-    throw new ContractViolation(message);
+    return this.must(this.operations, name, "operation");
   }
 }
 
@@ -347,12 +325,6 @@ export function googleError(
 ): Response {
   const error = { code: status, message, status: grpc, ...(details ? { details } : {}) };
   return Response.json({ error }, { status, headers });
-}
-
-function matches(script: ScriptedAnswer, r: RecordedRequest): boolean {
-  if (script.method && script.method !== r.method) return false;
-  if (typeof script.path === "string") return script.path === r.url.pathname;
-  return script.path ? script.path.test(r.url.pathname) : true;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
