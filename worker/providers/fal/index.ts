@@ -56,7 +56,7 @@ export function createFalProvider(options: FalProviderOptions, ctx: FalProviderC
     return `${QUEUE_BASE}/${owner}/${app}/requests/${upstreamId}${suffix}`;
   };
 
-  const send = sender(ctx, options);
+  const send = sender(ctx, options, redact);
 
   /** A keyed call; the kit never lets a redirect take the key to another host. */
   const keyed = (

@@ -33,6 +33,11 @@ export interface RetryOptions {
   maxRetryDelayMs?: number;
   /** Where redirects may lead; by default only to the origin the request was sent to. */
   redirects?: RedirectPolicy;
+  /**
+   * The adapter's secrets: a failed fetch's own message (a runtime or proxy may quote the
+   * request, headers included) is masked with them before it becomes an error's detail.
+   */
+  redact?: readonly string[];
 }
 
 const RETRY_STATUSES = new Set([408, 429]);
@@ -78,7 +83,7 @@ export async function fetchWithRetry(
       }
       await outcome.body?.cancel(); // free the connection before the next attempt
     } else if (last || signal?.aborted) {
-      throw outcome.toProviderError(options.idempotent);
+      throw outcome.toProviderError(options.idempotent, options.redact);
     }
     await sleep(waitMs ?? backoffMs(attempt));
     if (signal?.aborted) throw new AttemptFailure("cancelled", "").toProviderError(true);
@@ -92,8 +97,8 @@ class AttemptFailure {
     readonly message: string,
   ) {}
 
-  toProviderError(idempotent: boolean): ProviderError {
-    const detail = sanitizeUpstreamText(this.message) || this.reason;
+  toProviderError(idempotent: boolean, redact: readonly string[] = []): ProviderError {
+    const detail = sanitizeUpstreamText(this.message, redact) || this.reason;
     if (this.reason === "network" && idempotent) {
       return new ProviderError("unavailable", "The video provider could not be reached.", detail);
     }
@@ -178,9 +183,10 @@ export interface SenderOptions {
 /**
  * An adapter's one `send`, made from its context and options: `idempotent` calls are retried;
  * `redirects` opts a media read into following redirects to other origins (without
- * credentials); everything else stays on origin.
+ * credentials); everything else stays on origin. `redact` is required, not optional, so a new
+ * adapter cannot forget that a failed connection's message may quote its key.
  */
-export function sender(ctx: SenderContext, options: SenderOptions) {
+export function sender(ctx: SenderContext, options: SenderOptions, redact: readonly string[]) {
   return (
     request: () => Request,
     idempotent: boolean,
@@ -195,5 +201,6 @@ export function sender(ctx: SenderContext, options: SenderOptions) {
       timeoutMs: options.timeout_ms,
       signal,
       redirects,
+      redact,
     });
 }

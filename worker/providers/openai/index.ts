@@ -25,7 +25,7 @@ export function createOpenAIProvider(
   ctx: OpenAIProviderContext,
 ): Provider {
   const redact = [ctx.apiKey];
-  const send = sender(ctx, options);
+  const send = sender(ctx, options, redact);
 
   const headers = (extra: Record<string, string>): Headers => {
     const auth =

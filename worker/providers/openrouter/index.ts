@@ -36,7 +36,7 @@ export function createOpenRouterProvider(
 ): Provider {
   const redact = [ctx.apiKey, ctx.webhookSecret ?? ""];
   const base = options.base_url;
-  const send = sender(ctx, options);
+  const send = sender(ctx, options, redact);
 
   const headers = (extra: Record<string, string> = {}): Headers =>
     new Headers({

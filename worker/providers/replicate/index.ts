@@ -54,7 +54,7 @@ export function createReplicateProvider(
     return `${API_BASE}/predictions/${id}${suffix}`;
   };
 
-  const send = sender(ctx, options);
+  const send = sender(ctx, options, redact);
 
   const fail = (response: Response, what: string) =>
     replicateError(response, { what, now: ctx.now(), redact });

@@ -58,7 +58,7 @@ export function createRunwayProvider(
       "x-runway-version": RUNWAY_API_VERSION,
     });
 
-  const send = sender(ctx, options);
+  const send = sender(ctx, options, redact);
 
   const fail = async (response: Response, what: string) => {
     const error = await providerErrorFromResponse(response, { what, now: ctx.now(), redact });

@@ -37,7 +37,7 @@ export function createVeoProvider(options: VeoProviderOptions, ctx: VeoProviderC
       ...credentialHeader("x-goog-api-key", "", ctx.apiKey, options.api_key_secret),
     });
 
-  const send = sender(ctx, options);
+  const send = sender(ctx, options, redact);
 
   const fail = (response: Response, what: string) =>
     veoErrorFromResponse(response, { what, now: ctx.now(), redact });
