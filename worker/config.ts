@@ -227,6 +227,8 @@ export function parseConfig(env: WorkerEnv): Config {
     }
   }
   const turnstileSecrets = readTurnstileSecrets(env, sites, !production);
+  // Every environment signs tokens with it: an empty one would sign with an empty HMAC key.
+  if (!sessionSecret) fail("SESSION_SECRET: not set");
 
   return {
     environment,

@@ -5,9 +5,14 @@
  *
  * So matching is by words, not characters: every run of three consecutive words of a known
  * prompt (fewer for a shorter prompt) is masked wherever it appears, whatever the whitespace
- * and case between them. Prompts become known when this isolate handles them (a create, a
- * remix, a refresh of a stored job), and the last MAX_PROMPTS are kept; masking a prompt of
- * another request too costs nothing. The owner may opt out with `LOG_PROMPTS=on`.
+ * and case between them. Words that identify on their own — a name or place (capitalised
+ * inside a sentence) and anything with a digit (a house number, a date) — are masked alone too,
+ * so a quote of one or two words does not carry them out. Log text is read with JSON string
+ * escapes decoded (`\u00e9`, `\n`), since upstream bodies are often logged as raw JSON.
+ * Prompts become known when this isolate handles them (a create, a remix, a refresh of a stored
+ * job), and the last MAX_PROMPTS are kept; masking a prompt of another request too costs
+ * nothing: over-masking loses a word of a log line, under-masking leaks a person's data.
+ * The owner may opt out with `LOG_PROMPTS=on`.
  */
 
 const MAX_PROMPTS = 500;
@@ -58,9 +63,33 @@ export function rememberPrompt(prompt: string): void {
     if (size < RUN && run.length < 4) continue;
     own.add(run);
   }
+  for (const word of identifyingWords(prompt)) own.add(word);
   for (const run of own) runs.set(run, (runs.get(run) ?? 0) + 1);
   known.set(prompt, [...own]);
   if (known.size > MAX_PROMPTS) forget(known.keys().next().value!);
+}
+
+/**
+ * The prompt's words that identify someone on their own: with a digit (two characters or
+ * more), or capitalised where a sentence does not start (three letters or more, so "I" and
+ * "TV" stay readable). A sentence's first word is left out: "The" would mask every "the".
+ */
+function identifyingWords(prompt: string): string[] {
+  const text = prompt.normalize("NFKC").replace(/\p{Default_Ignorable_Code_Point}/gu, "");
+  const found: string[] = [];
+  let sentenceStart = true;
+  for (const match of text.matchAll(/[\p{L}\p{N}\p{M}]+|[.!?;:\n]/gu)) {
+    const word = match[0];
+    if (/^[.!?;:\n]$/.test(word)) {
+      sentenceStart = true;
+      continue;
+    }
+    const digit = /\p{N}/u.test(word) && word.length >= 2;
+    const proper = !sentenceStart && /^\p{Lu}/u.test(word) && word.length >= 3;
+    if (digit || proper) found.push(...wordsOf(word));
+    sentenceStart = false;
+  }
+  return found;
 }
 
 function forget(prompt: string): void {
@@ -72,13 +101,25 @@ function forget(prompt: string): void {
   known.delete(prompt);
 }
 
+const WORD_OR_ESCAPE =
+  /\\[nrtbf"\\/]|((?:\\u[0-9a-fA-F]{4}|[\p{L}\p{N}\p{M}\p{Default_Ignorable_Code_Point}])+)/gu;
+
+const unescapeJson = (word: string): string =>
+  word.includes("\\u")
+    ? word.replace(/\\u([0-9a-fA-F]{4})/g, (_, hex: string) =>
+        String.fromCharCode(parseInt(hex, 16)),
+      )
+    : word;
+
 /** `text` with every stretch that quotes a known prompt replaced by `[prompt]`. */
 export function maskPrompts(text: string): string {
   if (logPrompts || runs.size === 0) return text;
-  // Word spans with their positions in the original text.
+  // Word spans with their positions in the original text. A JSON escape is part of a word
+  // (`\u00e9` is é) or a break between words (`\n`), never the letters it is spelled with.
   const spans: Array<{ word: string; start: number; end: number }> = [];
-  for (const match of text.matchAll(/[\p{L}\p{N}\p{M}\p{Default_Ignorable_Code_Point}]+/gu)) {
-    for (const word of wordsOf(match[0])) {
+  for (const match of text.matchAll(WORD_OR_ESCAPE)) {
+    if (match[1] === undefined) continue;
+    for (const word of wordsOf(unescapeJson(match[1]))) {
       spans.push({ word, start: match.index, end: match.index + match[0].length });
     }
   }

@@ -62,6 +62,25 @@ describe("prompts in logs", () => {
     }
   });
 
+  it("are masked inside JSON text with string escapes", () => {
+    rememberPrompt("Zoë waves\nfrom the balcony");
+    // An upstream body logged raw: é as \u00eb, the newline as \n, a slash as \/.
+    const raw = String.raw`{"error":"refused: Zo\u00eb waves\nfrom the balcony\/roof"}`;
+    const masked = maskPrompts(raw);
+    expect(masked).toContain("[prompt]");
+    expect(wordsOf(JSON.parse(masked).error)).not.toMatch(/waves|balcony|zo/);
+    expect(JSON.parse(masked).error).toMatch(/^refused: /);
+  });
+
+  it("mask a name, a place or a number even when only it is quoted", () => {
+    rememberPrompt("My daughter Emma waves from 12 Quiet Lane in Springfield at dusk");
+    for (const quote of ["unsafe name: Emma", "EMMA", "house 12", "in springfield", "Lane?"]) {
+      expect(maskPrompts(quote)).toContain("[prompt]");
+    }
+    // A sentence's first word and short common words stay readable.
+    expect(maskPrompts("My request in time at dusk")).toBe("My request in time at dusk");
+  });
+
   it("leave other text alone, and a short prompt's common words too", () => {
     rememberPrompt("a cat");
     expect(maskPrompts("a dog saw a cat on the mat")).toBe("a dog saw [prompt] on the mat");

@@ -13,11 +13,18 @@ export function withConfig(deps: Deps) {
     // ENVIRONMENT=development would let anyone in, so they work only on this machine.
     // The Host header alone could be forged from the LAN (`wrangler dev --ip 0.0.0.0`), so the
     // client's own address must be this machine too, when the runtime names one.
+    // ENVIRONMENT=test skips production's secret checks, so it too serves no real hostname:
+    // only loopback and `.test` (RFC 6761 reserves it; no Cloudflare zone can route it).
+    const host = new URL(c.req.url).hostname;
     const client = c.req.header("cf-connecting-ip");
-    const local = isLoopback(new URL(c.req.url).hostname) && (!client || isLoopback(client));
-    if (config.devCredentials && !local) {
+    if (config.devCredentials && !(isLoopback(host) && (!client || isLoopback(client)))) {
       throw new ConfigError(
         "ENVIRONMENT: development serves only localhost; a deployment needs ENVIRONMENT=production and its own secrets",
+      );
+    }
+    if (config.environment === "test" && !isLoopback(host) && !host.endsWith(".test")) {
+      throw new ConfigError(
+        "ENVIRONMENT: test serves only localhost and .test hosts; a deployment needs ENVIRONMENT=production",
       );
     }
     c.set("config", config);

@@ -1,8 +1,9 @@
 import { describe, expect, it, vi } from "vitest";
 import { configFor, parseConfig, ConfigError } from "../../../worker/config";
-import { harness, SIM_ROUTE } from "../../helpers/harness";
+import { harness, SERVER_KEY, SIM_ROUTE } from "../../helpers/harness";
 
 const base = { MODEL_ROUTES: JSON.stringify([SIM_ROUTE]), SITES: "[]" };
+const TEST_SECRET = "a-test-run-sets-its-own-secret";
 const parse = (vars: Record<string, string | undefined>) => () =>
   parseConfig(vars as unknown as Env);
 
@@ -145,11 +146,49 @@ describe("configuration", () => {
   });
 
   it("gives no dev credentials to ENVIRONMENT=test", () => {
-    const config = parseConfig({ ...base, ENVIRONMENT: "test" } as unknown as Env);
+    const config = parseConfig({
+      ...base,
+      ENVIRONMENT: "test",
+      SESSION_SECRET: TEST_SECRET,
+    } as unknown as Env);
     expect(config.serverKeys).toEqual([]);
     expect(config.sites).toEqual([]);
-    expect(config.sessionSecret).toBe("");
+    expect(config.sessionSecret).toBe(TEST_SECRET);
     expect(config.devCredentials).toBe(false);
+  });
+
+  it("refuses a missing SESSION_SECRET in every environment without a default", () => {
+    for (const ENVIRONMENT of ["test", "production"]) {
+      for (const SESSION_SECRET of [undefined, ""]) {
+        expect(() =>
+          parseConfig({ ...base, ENVIRONMENT, SESSION_SECRET } as unknown as Env),
+        ).toThrow(/^SESSION_SECRET: /);
+      }
+    }
+  });
+
+  it("serves ENVIRONMENT=test only on loopback and .test hosts", async () => {
+    const h = harness(); // ENVIRONMENT=test, weak test secrets production would refuse
+    expect((await h.server("/v1/videos")).status).toBe(200); // https://api.stillmotion.test
+    for (const url of ["https://stillmotion.example.workers.dev", "https://video.shop.example"]) {
+      const deployed = await h.app.fetch(
+        new Request(`${url}/v1/videos`, { headers: { authorization: `Bearer ${SERVER_KEY}` } }),
+        h.env,
+      );
+      expect(deployed.status).toBe(500);
+      const body = (await deployed.json()) as { error: { message: string } };
+      expect(body.error.message).toContain("ENVIRONMENT: test serves only localhost");
+      expect(body.error.message).not.toContain(SERVER_KEY);
+    }
+    const healthz = await h.app.fetch(new Request("https://a.workers.dev/healthz"), h.env);
+    expect(healthz.status).toBe(500);
+    const local = await h.app.fetch(
+      new Request("http://127.0.0.1:8787/v1/videos", {
+        headers: { authorization: `Bearer ${SERVER_KEY}` },
+      }),
+      h.env,
+    );
+    expect(local.status).toBe(200);
   });
 
   it("serves development's dev credentials only on a loopback host", async () => {
@@ -211,6 +250,7 @@ describe("configuration", () => {
         ENVIRONMENT: "test",
         MODEL_ROUTES: JSON.stringify([route]),
         RELAY_KEY: "k",
+        SESSION_SECRET: TEST_SECRET,
       } as unknown as Env),
     ).not.toThrow();
   });

@@ -176,6 +176,7 @@ describe("SITES turnstile configuration", () => {
       MODEL_ROUTES: JSON.stringify([SIM_ROUTE]),
       SITES: JSON.stringify([shop]),
       ENVIRONMENT: "test",
+      SESSION_SECRET: "a-test-run-sets-its-own-secret",
       ...overrides,
     }) as unknown as Env;
 
