@@ -13,6 +13,7 @@ import type { VisitorLifetime } from "./auth/tokens";
 import { isTestSecret } from "./auth/turnstile";
 import type { Cap } from "./ledger/schema";
 import { providerOptions } from "./providers/registry";
+import { parseEventEndpoints, type EventEndpoint } from "./events/config";
 
 const SIZE = /^[1-9]\d{1,4}x[1-9]\d{1,4}$/;
 const SECONDS = /^[1-9]\d{0,2}$/;
@@ -97,6 +98,8 @@ export interface Limits {
   refreshIntervalMs: number;
   contentUrlTtlSeconds: number;
   jobTimeoutSeconds: number;
+  /** How long our R2 copies of a finished video are kept (days). */
+  resultRetentionDays: number;
   /** New visitor identities a site may mint per clock hour, across all networks. */
   newVisitorsPerSitePerHour: number;
   /** New visitor identities one network (IPv4 address, IPv6 /64) may mint per clock hour. */
@@ -129,6 +132,8 @@ export interface Config {
   turnstileSecrets: Record<string, string>;
   limits: Limits;
   spend: SpendConfig;
+  /** EVENT_ENDPOINTS, each with its signing secret resolved (worker/events/config.ts). */
+  events: EventEndpoint[];
 }
 
 export class ConfigError extends Error {
@@ -177,6 +182,7 @@ function secretsOf(config: Config): string[] {
     ...config.serverKeys.map((k) => k.key),
     ...Object.values(config.providerKeys),
     ...Object.values(config.turnstileSecrets),
+    ...config.events.map((e) => e.secret),
   ].filter((secret) => secret && !dev.has(secret) && !isTestSecret(secret));
 }
 
@@ -229,6 +235,10 @@ export function parseConfig(env: WorkerEnv): Config {
   const turnstileSecrets = readTurnstileSecrets(env, sites, !production);
   // Every environment signs tokens with it: an empty one would sign with an empty HMAC key.
   if (!sessionSecret) fail("SESSION_SECRET: not set");
+  const events = parseEventEndpoints(env, {
+    siteIds: sites.map((s) => s.id),
+    serverKeyNames: serverKeys.map((k) => k.name),
+  });
 
   return {
     environment,
@@ -251,6 +261,8 @@ export function parseConfig(env: WorkerEnv): Config {
       refreshIntervalMs: intVar(env, "REFRESH_INTERVAL_MS", 2000, 0, 60000),
       contentUrlTtlSeconds: intVar(env, "CONTENT_URL_TTL_SECONDS", 3600, 60, 86400),
       jobTimeoutSeconds: intVar(env, "JOB_TIMEOUT_SECONDS", 1800, 60, 86400),
+      // At most 90 days: a deleted video's tombstone is kept 91 (worker/ledger/ledger.ts).
+      resultRetentionDays: intVar(env, "RESULT_RETENTION_DAYS", 30, 1, 90),
       newVisitorsPerSitePerHour: intVar(env, "NEW_VISITORS_PER_SITE_PER_HOUR", 600, 1, 1_000_000),
       newVisitorsPerNetworkPerHour: intVar(
         env,
@@ -261,6 +273,7 @@ export function parseConfig(env: WorkerEnv): Config {
       ),
     },
     spend: spendConfig(env),
+    events,
   };
 }
 

@@ -23,6 +23,8 @@ export interface Secrets {
   REFRESH_INTERVAL_MS?: string;
   CONTENT_URL_TTL_SECONDS?: string;
   JOB_TIMEOUT_SECONDS?: string;
+  /** Days our R2 copy of a finished video is kept (1–90, default 30): its `expires_at`. */
+  RESULT_RETENTION_DAYS?: string;
   /**
    * Spend safety (docs/decisions/0010-spend-ledger.md): `on` refuses every paid create; daily
    * caps in USD (decimal strings, e.g. "2.50"; 0 allows no paid video) and videos per visitor.
@@ -30,6 +32,12 @@ export interface Secrets {
   SPEND_KILL_SWITCH?: string;
   SPEND_CAP_GLOBAL_USD_PER_DAY?: string;
   SPEND_CAP_SITE_USD_PER_DAY?: string;
+  /**
+   * Where finished jobs are announced, as signed Standard Webhooks events (docs/events.md): JSON
+   * `[{ "url", "secret": "<NAME of a secret holding whsec_…>", "events", "sites"?,
+   * "server_keys"?, "timeout_ms"? }]`. A var in wrangler.toml, or a secret if the URLs are private.
+   */
+  EVENT_ENDPOINTS?: string;
   /** `on`: leave prompts in log lines that quote them (off by default: prompts are personal). */
   LOG_PROMPTS?: string;
   SESSION_RENEWAL_GRACE_SECONDS?: string;

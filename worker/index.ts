@@ -15,3 +15,7 @@ export default app satisfies ExportedHandler<Env>;
 
 /** The spend ledger Durable Object (binding LEDGER, one instance named "global"). */
 export { SpendLedger } from "./ledger/ledger";
+/** One watcher per job (binding JOB_WATCH): finishes, copies and announces jobs nobody polls. */
+export { JobWatcher } from "./background/watcher";
+/** The outbox of signed events to the site owner (binding EVENTS, one instance per endpoint URL). */
+export { EventOutbox } from "./events/outbox";

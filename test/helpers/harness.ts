@@ -8,8 +8,14 @@
  * test/worker/clock-skew.test.ts, which runs whole flows with the clock a year off.
  */
 import { env } from "cloudflare:workers";
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import {
+  createExecutionContext,
+  runDurableObjectAlarm,
+  runInDurableObject,
+  waitOnExecutionContext,
+} from "cloudflare:test";
 import { createApp } from "../../worker/app";
+import { installBackgroundDeps } from "../../worker/background/deps";
 import { JobRefresher } from "../../worker/store/refresh";
 import { SIM_ROUTE } from "../fixtures/routes";
 import { testClock, type TestClock } from "./clock";
@@ -53,6 +59,15 @@ export function harness(options: HarnessOptions = {}) {
     ...options.vars,
   } as Env;
 
+  // The job watchers (Durable Objects the runtime builds) work with this harness's upstream,
+  // clock and configuration; their alarms wait for the test to fire them (`runAlarm`).
+  installBackgroundDeps({
+    fetch: options.fetch ?? ((input) => Promise.reject(new Error(`no fake for ${String(input)}`))),
+    now: () => clock.ms,
+    env: testEnv,
+    alarms: "held",
+  });
+
   async function call(path: string, init: RequestInit = {}): Promise<Response> {
     const ctx = createExecutionContext();
     const response = await app.fetch(new Request(`${ORIGIN}${path}`, init), testEnv, ctx);
@@ -89,9 +104,25 @@ export function harness(options: HarnessOptions = {}) {
     return as(token, path, { ...init, headers });
   }
 
+  const watcher = (videoId: string) => testEnv.JOB_WATCH.get(testEnv.JOB_WATCH.idFromName(videoId));
+
+  /** Fires the job's watcher alarm now; false when none was set. */
+  const runAlarm = (videoId: string) => runDurableObjectAlarm(watcher(videoId));
+
+  /** The delay the watcher asked for its next alarm (ms), or null when none is set. */
+  async function nextAlarmIn(videoId: string): Promise<number | null> {
+    return runInDurableObject(watcher(videoId), async (_, state) =>
+      (await state.storage.getAlarm()) === null
+        ? null
+        : ((await state.storage.get<number>("next_in_ms")) ?? null),
+    );
+  }
+
   return {
     app,
     env: testEnv,
+    runAlarm,
+    nextAlarmIn,
     clock,
     logs,
     call,

@@ -48,6 +48,10 @@ export const VideoSchema = z
     remixed_from_video_id: z.string().nullable(),
     error: z.object({ code: z.enum(FAILURE_CODES), message: z.string() }).nullable(),
     content_urls: ContentUrlsSchema.nullable(),
+    content_variants: z.array(z.enum(VARIANTS)).nullable().openapi({
+      description:
+        "Extension: the variants this video has (its provider may make no thumbnail or spritesheet), once our copy is stored; null before.",
+    }),
   })
   .openapi("Video");
 
@@ -83,6 +87,16 @@ export const ContentQuery = z.object({
   token: z.string().optional().openapi({
     description: "Signed content token from `content_urls`; replaces the Bearer header.",
   }),
+  download: z
+    .enum(["1", "true", "0", "false"], {
+      error: "download must be 1 (save the file) or 0 (show it)",
+    })
+    .optional()
+    .transform((value) => value === "1" || value === "true")
+    .openapi({
+      type: "string",
+      description: "`1`: served with `Content-Disposition: attachment` and the file's name.",
+    }),
 });
 
 /** Create fields after multipart/JSON decoding; the image is checked separately (bytes). */

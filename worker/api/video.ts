@@ -19,10 +19,15 @@ export interface VideoView {
 }
 
 export async function toVideo(record: JobRecord, view: VideoView): Promise<Video> {
-  const expiresAt =
-    record.upstream_expires_at === null
+  // Our copy, once made, is what stays downloadable; before it, the provider's and ours.
+  const expiresAt = record.result
+    ? Math.min(record.result.expires_at, record.record_expires_at)
+    : record.upstream_expires_at === null
       ? record.record_expires_at
       : Math.min(record.upstream_expires_at, record.record_expires_at);
+  const variants = record.result
+    ? VARIANTS.filter((variant) => record.result!.variants[variant] !== undefined)
+    : null;
   return {
     id: record.id,
     object: "video",
@@ -38,6 +43,7 @@ export async function toVideo(record: JobRecord, view: VideoView): Promise<Video
     remixed_from_video_id: record.remixed_from_video_id,
     error: record.error,
     content_urls: record.status === "completed" ? await contentUrls(record.id, view) : null,
+    content_variants: variants,
   };
 }
 

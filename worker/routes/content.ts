@@ -1,8 +1,10 @@
 /**
- * `GET /v1/videos/{id}/content`: media bytes streamed from the provider untouched — no
- * buffering, `Range`/206 passed through — for the owner (Bearer) or for whoever holds a signed
- * content URL for exactly this video and variant (`<video>`/`<img>` cannot send headers). What
- * type they are served as is decided by worker/media/media-type.ts, never by the provider.
+ * `GET /v1/videos/{id}/content`: media bytes for the owner (Bearer) or for whoever holds a
+ * signed content URL for exactly this video and variant (`<video>`/`<img>` cannot send
+ * headers). Our R2 copy first (worker/results/serve.ts: ranges, ETags, 304s), so a video
+ * outlives the provider's retention; until the copy exists, streamed from the provider
+ * untouched — no buffering, `Range`/206 passed through. What type the bytes are served as is
+ * decided by worker/media/media-type.ts, never by the provider.
  */
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
@@ -13,6 +15,8 @@ import type { AppEnv } from "../context";
 import { ApiError, invalidRequest, notFound } from "../errors";
 import { authenticate } from "../middleware/auth";
 import { servedMedia, type MediaVariant } from "../media/media-type";
+import { resultKey } from "../results/keys";
+import { serveResult } from "../results/serve";
 import { ProviderError } from "../providers/errors";
 import type { JobRecord } from "../store/jobs";
 import { errorResponses } from "./openapi-helpers";
@@ -40,16 +44,17 @@ export function registerContentRoute(app: OpenAPIHono<AppEnv>): void {
         ),
       },
       206: { description: "The requested byte range" },
+      304: { description: "Not modified: the `If-None-Match` ETag is current" },
       416: { description: "Range not satisfiable" },
       ...errorResponses(400, 401, 404, 502, 503, 504),
     },
   });
   app.get("/v1/videos/:video_id/content", async (c) => {
-    const { variant, token } = parseWith(ContentQuery, c.req.query());
+    const { variant, token, download } = parseWith(ContentQuery, c.req.query());
     const id = checkVideoId(c.req.param("video_id"));
     const record =
       token === undefined ? await ownedViaBearer(c, id) : await viaSignedUrl(c, id, variant, token);
-    return stream(c, record, variant);
+    return stream(c, record, variant, download);
   });
 }
 
@@ -84,7 +89,12 @@ async function viaSignedUrl(c: C, id: string, variant: string, token: string): P
   return record;
 }
 
-async function stream(c: C, stored: JobRecord, variant: MediaVariant): Promise<Response> {
+async function stream(
+  c: C,
+  stored: JobRecord,
+  variant: MediaVariant,
+  download: boolean,
+): Promise<Response> {
   const record = await refreshed(c, stored);
   if (record.status !== "completed") {
     throw invalidRequest(
@@ -95,6 +105,45 @@ async function stream(c: C, stored: JobRecord, variant: MediaVariant): Promise<R
       "video_not_ready",
     );
   }
+  const response =
+    (await fromResults(c, record, variant, download)) ??
+    (await fromProvider(c, record, variant, download));
+  response.headers.set("cache-control", "private, max-age=300");
+  // Media elements on the embedding page load these cross-origin.
+  response.headers.set("cross-origin-resource-policy", "cross-origin");
+  return response;
+}
+
+/** Our copy, or null while there is none (not made yet, or R2 lost it). */
+async function fromResults(
+  c: C,
+  record: JobRecord,
+  variant: MediaVariant,
+  download: boolean,
+): Promise<Response | null> {
+  if (!record.result) return null;
+  const stored = record.result.variants[variant];
+  if (!stored) {
+    throw new ApiError(404, `This video has no ${variant}: its provider does not make one.`, {
+      code: "content_not_found",
+      param: "variant",
+    });
+  }
+  return serveResult(c.env.RESULTS, resultKey(record.id, variant), stored, variant, {
+    range: c.req.header("range") ?? null,
+    ifNoneMatch: c.req.header("if-none-match") ?? null,
+    ifRange: c.req.header("if-range") ?? null,
+    download,
+    filename: record.id,
+  });
+}
+
+async function fromProvider(
+  c: C,
+  record: JobRecord,
+  variant: MediaVariant,
+  download: boolean,
+): Promise<Response> {
   let upstream: Response;
   try {
     upstream = await providerFor(c, routeOf(c, record)).content(record.upstream_id, {
@@ -113,8 +162,9 @@ async function stream(c: C, stored: JobRecord, variant: MediaVariant): Promise<R
   }
   // Type, disposition, nosniff and CSP: whatever the provider said, media-type.ts decides.
   const response = await servedMedia(upstream, variant, record.id);
-  response.headers.set("cache-control", "private, max-age=300");
-  // Media elements on the embedding page load these cross-origin.
-  response.headers.set("cross-origin-resource-policy", "cross-origin");
+  if (download) {
+    const disposition = response.headers.get("content-disposition") ?? "";
+    response.headers.set("content-disposition", disposition.replace(/^inline/, "attachment"));
+  }
   return response;
 }

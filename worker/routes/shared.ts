@@ -8,32 +8,34 @@ import type { Route } from "../config";
 import type { AppEnv } from "../context";
 import { invalidRequest, notFound } from "../errors";
 import { isVideoId } from "../ids";
+import { watcherFor, type WatchReply } from "../background/watcher";
 import { log } from "../log";
 import { rememberPrompt } from "../log-prompts";
-import { finishSpend, ledgerFor } from "../ledger/budget";
-import { createProvider } from "../providers/registry";
 import type { Provider } from "../providers/types";
-import { DeletedError, JobStore, type JobRecord } from "../store/jobs";
+import { DeletedError, StorageError, type JobRecord, type JobStore } from "../store/jobs";
 import { isTerminal, type RefreshOutcome } from "../store/refresh";
+import { jobStoreOf, providerOf, routeOfRecord, type JobRuntime } from "../store/runtime";
 
 type C = Context<AppEnv>;
 
+/** What working on a job needs, from this request (worker/store/runtime.ts). */
+export function runtimeOf(c: C): JobRuntime {
+  const { fetch, now } = c.var.deps;
+  return { env: c.env, config: c.var.config, fetch, now };
+}
+
 /** The job store, with deletions recorded in the spend ledger so they hold everywhere at once. */
 export function jobStore(c: C): JobStore {
-  return new JobStore(c.env.JOBS, c.var.deps.now, {
-    markDeleted: (id, reservation, now) => ledgerFor(c.env).markDeleted(id, reservation, now),
-    deletedAmong: (ids) => ledgerFor(c.env).deletedAmong(ids),
-  });
+  return jobStoreOf(runtimeOf(c));
 }
 
 export function providerFor(c: C, route: Route): Provider {
-  const { fetch, now } = c.var.deps;
-  return createProvider(route.provider, { fetch, now }, c.var.config.providerKeys);
+  return providerOf(runtimeOf(c), route);
 }
 
 /** The route a stored job was made with; it may since have been removed from the config. */
 export function routeOf(c: C, record: JobRecord): Route {
-  const route = c.var.config.routes.find((r) => r.id === record.route);
+  const route = routeOfRecord(runtimeOf(c), record);
   if (!route) {
     throw invalidRequest(
       `The model ${record.route} of this video is no longer offered.`,
@@ -71,48 +73,50 @@ export async function refreshed(c: C, record: JobRecord, force = false): Promise
   return (await refreshOutcome(c, record, force)).record;
 }
 
-/** `refreshed`, saying also whether the provider answered (see `JobRefresher.outcome`). */
+/**
+ * `refreshed`, saying also whether the provider answered (see `JobRefresher.outcome`). The
+ * provider is asked by the job's watcher (worker/background/watcher.ts), at most once per
+ * interval for all isolates together; this isolate's refresher keeps its own polls to one call.
+ */
 export async function refreshOutcome(
   c: C,
   record: JobRecord,
   force = false,
 ): Promise<RefreshOutcome> {
-  const route = c.var.config.routes.find((r) => r.id === record.route);
-  // Its route was removed from the config: serve what we know, and settle what it reserved
-  // (the provider may have billed it; nothing can ask any more).
-  if (!route) return { record: await settleOnSight(c, record, true), reached: true };
-  if (isTerminal(record)) return { record: await settleOnSight(c, record), reached: true };
+  const route = routeOfRecord(runtimeOf(c), record);
+  // Finished and settled: nothing to ask anyone. Otherwise the watcher settles what is open
+  // (the ledger was down at the finish, or the route was removed and nothing can ask again).
+  if (isTerminal(record) || !route) {
+    if (!record.reservation_id || record.spend_settled) return { record, reached: true };
+    return viaWatcher(c, record, (watcher) => watcher.settle(record));
+  }
   const { refresher, now } = c.var.deps;
   return refresher.outcome(record, {
-    store: jobStore(c),
-    provider: providerFor(c, route),
     now,
     intervalMs: force ? 0 : c.var.config.limits.refreshIntervalMs,
-    timeoutMs: c.var.config.limits.jobTimeoutSeconds * 1000,
-    onFinished: (finished) => finishSpend(c.env, finished),
+    ask: (known) => viaWatcher(c, known, (watcher) => watcher.refresh(known, force)),
   });
 }
 
 /**
- * A finished job whose reservation the ledger has not confirmed (it was unreachable when the job
- * finished), or a job whose route is gone (`orphaned`): settle or refund it now, and remember
- * that it was done. Best effort: a failure leaves it for the next sight.
+ * One call to the job's watcher. Its refusals come back as values (an error loses its class
+ * across the RPC boundary); an unreachable watcher serves what we know, like a provider outage.
  */
-async function settleOnSight(c: C, record: JobRecord, orphaned = false): Promise<JobRecord> {
-  if (!record.reservation_id || record.spend_settled) return record;
-  if (!orphaned && !isTerminal(record)) return record;
-  // An orphan that never finished is settled as spent: the provider may have billed it.
-  const finished: JobRecord = isTerminal(record) ? record : { ...record, status: "completed" };
-  if (!(await finishSpend(c.env, finished))) return record;
-  const settled = { ...record, spend_settled: true };
+async function viaWatcher(
+  c: C,
+  record: JobRecord,
+  call: (watcher: ReturnType<typeof watcherFor>) => Promise<WatchReply>,
+): Promise<RefreshOutcome> {
+  let reply: WatchReply;
   try {
-    await jobStore(c).put(settled);
+    reply = await call(watcherFor(c.env, record.id));
   } catch (error) {
-    // Settling again next time is harmless: only an open reservation changes.
-    if (error instanceof DeletedError) throw error;
-    log("warn", "kv_write_failed", { video_id: record.id, error: String(error) });
+    log("warn", "watcher_unavailable", { video_id: record.id, error: String(error) });
+    return { record, reached: false };
   }
-  return settled;
+  if (reply.ok) return reply.outcome;
+  if (reply.reason === "deleted") throw new DeletedError(record.id);
+  throw new StorageError(`the watcher of ${record.id} could not reach storage`);
 }
 
 export function view(c: C): VideoView {

@@ -14,6 +14,7 @@ import { ProviderError } from "../providers/errors";
 import type { CreatedUpstreamJob, Provider } from "../providers/types";
 import type { JobRecord } from "../store/jobs";
 import { isTerminal } from "../store/refresh";
+import { watcherFor } from "../background/watcher";
 import { jobStore } from "./shared";
 
 type C = Context<AppEnv>;
@@ -55,6 +56,7 @@ export async function startJob(c: C, job: NewJob, options: StartOptions): Promis
     throw error;
   }
   await reservation.recorded(record);
+  await watch(c, record);
   log("info", "job_created", {
     video_id: record.id,
     route: record.route,
@@ -107,7 +109,20 @@ function newRecord(
     record_expires_at: nowSeconds + c.var.config.limits.jobTtlSeconds,
     checked_at: nowMs,
     reservation_id: reservationId,
+    origin: new URL(c.req.url).origin,
   };
+}
+
+/**
+ * Hands the stored job to its watcher, which sees it through with nobody polling. Not fatal:
+ * the job is stored, and the first poll or webhook that reaches the watcher starts it too.
+ */
+async function watch(c: C, record: JobRecord): Promise<void> {
+  try {
+    await watcherFor(c.env, record.id).start(record);
+  } catch (error) {
+    log("warn", "watcher_unavailable", { video_id: record.id, error: String(error) });
+  }
 }
 
 /**

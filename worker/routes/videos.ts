@@ -27,11 +27,13 @@ import {
   VideoSchema,
 } from "../api/schemas";
 import { toVideo } from "../api/video";
+import { watcherFor } from "../background/watcher";
 import type { AppEnv } from "../context";
 import { invalidRequest } from "../errors";
 import { newVideoId } from "../ids";
 import { idempotencyKeyOf, startSpend } from "../ledger/spend";
 import { log } from "../log";
+import { deleteResults } from "../results/keys";
 import { errorResponses, jsonContent } from "./openapi-helpers";
 import {
   checkVideoId,
@@ -160,6 +162,7 @@ export function registerVideoRoutes(app: OpenAPIHono<AppEnv>): void {
       }
       await jobStore(c).delete(record);
       c.var.deps.refresher.forget(record.id);
+      await forgetEverywhere(c, record.id);
       return c.json(
         { id: record.id, object: "video.deleted" as const, deleted: true as const },
         200,
@@ -282,4 +285,21 @@ async function createVideo(c: C): Promise<Response> {
     },
   );
   return c.json(await toVideo(record, view(c)), 200);
+}
+
+/**
+ * After the tombstone: our R2 copies go now, and the job's watcher stops (abandoning a copy in
+ * flight). Either may fail; the tombstone already hides the job everywhere, and the watcher's
+ * next alarm sees it and finishes the removal.
+ */
+async function forgetEverywhere(c: C, videoId: string): Promise<void> {
+  const results = deleteResults(c.env.RESULTS, videoId).catch((error: unknown) =>
+    log("warn", "result_delete_failed", { video_id: videoId, error: String(error) }),
+  );
+  const watcher = watcherFor(c.env, videoId)
+    .stop(videoId)
+    .catch((error: unknown) =>
+      log("warn", "watcher_unavailable", { video_id: videoId, error: String(error) }),
+    );
+  await Promise.all([results, watcher]);
 }

@@ -17,9 +17,18 @@
  * zod on the way out: a KV value is input like any other.
  */
 import { z } from "zod";
-import { FAILURE_CODES, VIDEO_STATUSES } from "../providers/types";
+import { FAILURE_CODES, VARIANTS, VIDEO_STATUSES } from "../providers/types";
 
 const PREFIX = "v1";
+
+/** One media file copied into R2: enough to answer conditional and range requests unread. */
+const storedVariant = z.object({
+  size: z.number().int().nonnegative(),
+  /** R2's quoted ETag (`httpEtag`). */
+  etag: z.string(),
+  /** The type it is served as, decided when it was copied (worker/media/media-type.ts). */
+  type: z.string(),
+});
 
 export const jobRecord = z.object({
   v: z.literal(1),
@@ -50,8 +59,23 @@ export const jobRecord = z.object({
    * removed), so no reservation stays `reserved`.
    */
   spend_settled: z.boolean().optional(),
+  /**
+   * This deployment's origin as the creating caller reached it: the base of the media URLs in
+   * events announced with nobody's request to take it from. Absent on older records.
+   */
+  origin: z.string().optional(),
+  /** Our durable copy of the finished job's media in R2 (worker/results/), once made. */
+  result: z
+    .object({
+      /** When our copies are deleted (unix seconds): RESULT_RETENTION_DAYS after the copy. */
+      expires_at: z.number(),
+      /** The variants the provider had, as stored; a variant missing here does not exist. */
+      variants: z.partialRecord(z.enum(VARIANTS), storedVariant),
+    })
+    .optional(),
 });
 export type JobRecord = z.infer<typeof jobRecord>;
+export type StoredVariant = z.infer<typeof storedVariant>;
 
 const jobKey = (id: string) => `${PREFIX}:job:${id}`;
 const ownerPrefix = (owner: string) => `${PREFIX}:owner:${owner}:`;

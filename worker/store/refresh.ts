@@ -2,11 +2,15 @@
  * Keeps unfinished jobs fresh without hammering anyone (docs/decisions/0004-refresh.md).
  *
  * - A retrieve asks the provider only when what we know is older than the refresh interval.
- * - Concurrent polls of one job share one provider call (single flight per isolate).
+ * - Concurrent polls of one job share one call (single flight per isolate); across isolates
+ *   the call goes to the job's watcher (worker/background/watcher.ts), one object per job, so
+ *   the provider is asked once per interval however many isolates poll.
  * - KV is written only when something a client can see changed: status, error, expiry or the
  *   10 % progress bucket — never once per poll. Between writes, the freshest state is kept in
  *   this isolate's memory, so polls still see smooth progress.
  * - A provider failure never loses the job: the last known state is served and logged.
+ * - A job never moves backwards: a provider answering out of order cannot undo a finish or
+ *   turn `in_progress` back into `queued`.
  * - The refresh that sees a job finish reports it (`onFinished`), so its spend is settled.
  */
 import { log } from "../log";
@@ -16,11 +20,11 @@ import { DeletedError, type JobRecord, type JobStore } from "./jobs";
 
 const MEMORY_LIMIT = 1000;
 
-export interface RefreshOptions {
+/** What asking the provider about one job needs (`askProvider`). */
+export interface AskOptions {
   store: JobStore;
   provider: Provider;
   now: () => number;
-  intervalMs: number;
   /** A job unfinished this long after creation is failed with `timeout` (providers do hang). */
   timeoutMs: number;
   /**
@@ -29,6 +33,14 @@ export interface RefreshOptions {
    */
   onFinished?: (record: JobRecord) => Promise<boolean>;
 }
+
+/**
+ * Either how to ask the provider here, or `ask`: who asks instead (the job's watcher object).
+ * `now` and `intervalMs` gate how often either is used.
+ */
+export type RefreshOptions = { now: () => number; intervalMs: number } & (
+  AskOptions | { ask: (record: JobRecord) => Promise<RefreshOutcome> }
+);
 
 /** A refresh's result, and whether the provider was asked and answered (`reached`). */
 export interface RefreshOutcome {
@@ -73,42 +85,16 @@ export class JobRefresher {
   }
 
   private async ask(record: JobRecord, options: RefreshOptions): Promise<RefreshOutcome> {
-    const { store, provider, now } = options;
-    rememberPrompt(record.prompt); // an upstream may quote it in an error this logs
-    let state: UpstreamState;
+    let outcome: RefreshOutcome;
     try {
-      state =
-        now() - record.created_at * 1000 > options.timeoutMs
-          ? { status: "failed", progress: record.progress, error: TIMED_OUT, expiresAt: null }
-          : await provider.retrieve(record.upstream_id, { startedAt: record.created_at * 1000 });
+      outcome = await ("ask" in options ? options.ask(record) : askProvider(record, options));
     } catch (error) {
-      // Serve the last known state; remember the attempt so we back off for one interval.
-      log("warn", "refresh_failed", {
-        video_id: record.id,
-        route: record.route,
-        error: String(error),
-      });
-      this.remember({ ...record, checked_at: now() });
-      return { record, reached: false };
+      if (error instanceof DeletedError) this.forget(record.id);
+      throw error;
     }
-    let next = merge(record, state, now());
-    if (isTerminal(next) && options.onFinished) {
-      next = { ...next, spend_settled: await options.onFinished(next) };
-    }
-    if (materiallyChanged(record, next)) {
-      try {
-        await store.put(next);
-      } catch (error) {
-        // Deleted while we asked: the write was undone, and memory must not serve it either.
-        if (error instanceof DeletedError) {
-          this.forget(record.id);
-          throw error;
-        }
-        log("error", "kv_write_failed", { video_id: record.id, error: String(error) });
-      }
-    }
-    this.remember(next);
-    return { record: next, reached: true };
+    // A failed ask is remembered as an attempt, so this isolate backs off for one interval.
+    this.remember(outcome.reached ? outcome.record : { ...record, checked_at: options.now() });
+    return outcome;
   }
 
   private remember(record: JobRecord): void {
@@ -118,11 +104,51 @@ export class JobRefresher {
   }
 }
 
+/**
+ * Asks the provider about a job once and stores what changed (the KV write only on a visible
+ * change). Throws `DeletedError` when the job was deleted meanwhile (its write was undone).
+ */
+export async function askProvider(record: JobRecord, options: AskOptions): Promise<RefreshOutcome> {
+  const { store, provider, now } = options;
+  rememberPrompt(record.prompt); // an upstream may quote it in an error this logs
+  let state: UpstreamState;
+  try {
+    state =
+      now() - record.created_at * 1000 > options.timeoutMs
+        ? { status: "failed", progress: record.progress, error: TIMED_OUT, expiresAt: null }
+        : await provider.retrieve(record.upstream_id, { startedAt: record.created_at * 1000 });
+  } catch (error) {
+    // Serve the last known state; the caller remembers the attempt and backs off.
+    log("warn", "refresh_failed", {
+      video_id: record.id,
+      route: record.route,
+      error: String(error),
+    });
+    return { record, reached: false };
+  }
+  let next = merge(record, state, now());
+  if (isTerminal(next) && options.onFinished) {
+    next = { ...next, spend_settled: await options.onFinished(next) };
+  }
+  if (materiallyChanged(record, next)) {
+    try {
+      await store.put(next);
+    } catch (error) {
+      if (error instanceof DeletedError) throw error; // deleted while we asked: it stays gone
+      log("error", "kv_write_failed", { video_id: record.id, error: String(error) });
+    }
+  }
+  return { record: next, reached: true };
+}
+
 export const isTerminal = (r: Pick<JobRecord, "status">) =>
   r.status === "completed" || r.status === "failed";
 
 /** Applies a provider state to a record. Progress never goes backwards nor claims 100 early. */
 export function merge(record: JobRecord, state: UpstreamState, nowMs: number): JobRecord {
+  // A finished job stays as it finished; a started one is not queued again.
+  if (isTerminal(record)) return { ...record, checked_at: Math.max(record.checked_at, nowMs) };
+  if (RANK[state.status] < RANK[record.status]) state = { ...state, status: record.status };
   const terminal = state.status === "completed" || state.status === "failed";
   const progress =
     state.status === "completed" ? 100 : Math.min(99, Math.max(record.progress, state.progress));
@@ -136,6 +162,13 @@ export function merge(record: JobRecord, state: UpstreamState, nowMs: number): J
     checked_at: nowMs,
   };
 }
+
+const RANK: Record<JobRecord["status"], number> = {
+  queued: 0,
+  in_progress: 1,
+  completed: 2,
+  failed: 2,
+};
 
 const TIMED_OUT = {
   code: "timeout" as const,

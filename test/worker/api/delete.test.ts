@@ -28,38 +28,35 @@ type Video = { id: string; status: string; content_urls: { video: string } | nul
 
 /**
  * A gate on the upstream's status reads: while closed, each is answered by the fake at once (the
- * upstream's answer is fixed before the delete) but handed back only after `open()`.
+ * upstream's answer is fixed before the delete) but handed back only after `open()`. Flags, not
+ * promises: the read runs in the job's watcher (a Durable Object), and a promise made in the
+ * test's context and awaited in the object's would cross request contexts, which workerd forbids.
  */
 function gatedRetrieves(fake: FakeOpenAI) {
   let closed = false;
-  let open = () => {};
-  let arrived = () => {};
-  let arrival = new Promise<void>((resolve) => (arrived = resolve));
-  let gate = Promise.resolve();
+  let waiting = false;
   const fetch: typeof globalThis.fetch = async (input, init) => {
     const request = new Request(input, init);
     const isRetrieve = request.method === "GET" && /\/videos\/[^/]+$/.test(request.url);
     const answer = await fake.fetch(request);
     if (closed && isRetrieve) {
-      arrived();
-      await gate;
+      waiting = true;
+      while (closed) await tick();
+      waiting = false;
     }
     return answer;
   };
   return {
     fetch,
-    close() {
-      closed = true;
-      gate = new Promise<void>((resolve) => (open = resolve));
-      arrival = new Promise<void>((resolve) => (arrived = resolve));
+    close: () => void (closed = true),
+    arrival: async () => {
+      while (!waiting) await tick();
     },
-    arrival: () => arrival,
-    open: () => {
-      closed = false;
-      open();
-    },
+    open: () => void (closed = false),
   };
 }
+
+const tick = () => new Promise((resolve) => setTimeout(resolve, 5));
 
 /** Two apps (two isolates: separate refresh memory) on the same KV and ledger. */
 function twoIsolates() {

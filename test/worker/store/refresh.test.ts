@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { Provider, UpstreamState } from "../../../worker/providers/types";
 import { JobStore, type JobRecord } from "../../../worker/store/jobs";
-import { JobRefresher } from "../../../worker/store/refresh";
+import { JobRefresher, merge } from "../../../worker/store/refresh";
 
 /** A provider whose retrieve answers from a script and counts calls; slow enough to overlap. */
 function scriptedProvider(states: UpstreamState[]) {
@@ -183,5 +183,28 @@ describe("JobRefresher", () => {
     expect(job.spend_settled).toBe(true);
     const stored = await new JobStore(env.JOBS, () => now).get(job.id);
     expect(stored?.spend_settled).toBe(true);
+  });
+
+  it("never moves a job backwards when the provider answers out of order", () => {
+    const now = Date.now();
+    const started = merge(record(now), state("in_progress", 40), now);
+    expect(merge(started, state("queued", 0), now + 1)).toMatchObject({
+      status: "in_progress",
+      progress: 40,
+    });
+    const done = merge(started, state("completed", 100), now + 2);
+    const late = merge(done, state("in_progress", 60), now + 3);
+    expect(late).toMatchObject({
+      status: "completed",
+      progress: 100,
+      completed_at: done.completed_at,
+    });
+    expect(
+      merge(
+        done,
+        { ...state("failed", 0), error: { code: "provider_error", message: "x" } },
+        now + 4,
+      ),
+    ).toMatchObject({ status: "completed", error: null });
   });
 });

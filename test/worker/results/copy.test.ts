@@ -1,0 +1,84 @@
+/**
+ * Copies into R2 are byte for byte and streamed: a body of unknown length is uploaded in parts
+ * of a fixed size, one part in memory at a time, whatever the total.
+ */
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { copyToResults, fixedParts, PART_BYTES } from "../../../worker/results/copy";
+
+/** A body made on demand, `total` bytes in `chunk`-sized pieces: nothing exists before it is read. */
+function generated(
+  total: number,
+  chunk: number,
+): { body: ReadableStream<Uint8Array>; pulled: () => number } {
+  let sent = 0;
+  const body = new ReadableStream<Uint8Array>(
+    {
+      pull(controller) {
+        if (sent >= total) return controller.close();
+        const size = Math.min(chunk, total - sent);
+        const bytes = new Uint8Array(size);
+        for (let i = 0; i < size; i++) bytes[i] = (sent + i) % 251;
+        sent += size;
+        controller.enqueue(bytes);
+      },
+    },
+    { highWaterMark: 0 },
+  );
+  return { body, pulled: () => sent };
+}
+
+async function sha256(stream: ReadableStream<Uint8Array>): Promise<string> {
+  const digest = new crypto.DigestStream("SHA-256");
+  await stream.pipeTo(digest);
+  return [...new Uint8Array(await digest.digest)]
+    .map((b) => b.toString(16).padStart(2, "0"))
+    .join("");
+}
+
+describe("copying into R2", () => {
+  it("regroups a stream into equal parts and keeps every byte", async () => {
+    const { body } = generated(2 * PART_BYTES + 12_345, 65_536 + 7);
+    const sizes: number[] = [];
+    let checksum = 0;
+    let at = 0;
+    for await (const part of fixedParts(body, PART_BYTES)) {
+      sizes.push(part.byteLength);
+      for (let i = 0; i < part.byteLength; i += 4099) {
+        checksum += part[i]! === (at + i) % 251 ? 0 : 1;
+      }
+      at += part.byteLength;
+    }
+    expect(sizes).toEqual([PART_BYTES, PART_BYTES, 12_345]);
+    expect(checksum).toBe(0);
+  });
+
+  it("pulls a part's worth at a time, not the whole body", async () => {
+    const { body, pulled } = generated(4 * PART_BYTES, 1 << 20);
+    const parts = fixedParts(body, PART_BYTES);
+    await parts.next();
+    // One part read (plus at most the chunk that completed it), three still unmade.
+    expect(pulled()).toBeLessThanOrEqual(PART_BYTES + (1 << 20));
+    await parts.return(undefined);
+  });
+
+  it("stores a body of unknown length in parts, identical to the source", async () => {
+    const total = 3 * PART_BYTES + 1;
+    const { body } = generated(total, 1 << 20);
+    // No Content-Length and no type the sniffing knows: stored as an octet-stream attachment.
+    const upstream = new Response(body, { headers: { "content-type": "video/mp4" } });
+    const stored = await copyToResults(env.RESULTS, "v1/test/video", upstream, "video", "video_x");
+    expect(stored.size).toBe(total);
+    const object = (await env.RESULTS.get("v1/test/video"))!;
+    expect(object.size).toBe(total);
+    expect(await sha256(object.body)).toBe(await sha256(generated(total, 1 << 20).body));
+  }, 60_000);
+
+  it("refuses an answer that is not a whole file", async () => {
+    const partial = new Response("x", { status: 206 });
+    await expect(copyToResults(env.RESULTS, "v1/t/v", partial, "video", "v")).rejects.toThrow(
+      /HTTP 206/,
+    );
+    expect(await env.RESULTS.head("v1/t/v")).toBeNull();
+  });
+});

@@ -1,0 +1,312 @@
+/**
+ * One Durable Object per job (`JOB_WATCH`, named by the video id): the job's one writer after
+ * its creation, and the reason a paid video is never lost (docs/decisions/0016).
+ *
+ * - Polls and webhooks that need the provider's word ask here (`refresh`): one object per job
+ *   runs one call at a time, so the provider is asked once per interval whatever the number of
+ *   pollers and isolates, and no stale answer can move the job backwards.
+ * - Nobody has to be watching: an alarm looks at the job on a schedule that follows the
+ *   provider's expected time (schedule.ts) until it finishes or times out.
+ * - Once finished, the alarm does what a finish needs, each step recorded so a retry resumes
+ *   it: the spend is settled or refunded, the media is copied into R2 (worker/results/), and
+ *   the owner's endpoints are told (worker/events/). Then one last alarm deletes the copies
+ *   when their retention ends.
+ * - A delete stops it at once (`stop`): a copy in flight is abandoned and removed.
+ *
+ * Alarms are set as the platform's `Date.now()` plus a delay computed from the job's times by
+ * the worker's clock; the runtime judges an alarm by the real clock (docs/decisions/0012).
+ */
+import { DurableObject } from "cloudflare:workers";
+import { toVideo } from "../api/video";
+import { configFor } from "../config";
+import type { WorkerEnv } from "../env";
+import { announce, type EventOwner } from "../events/announce";
+import { finishSpend, ledgerFor } from "../ledger/budget";
+import { log } from "../log";
+import { rememberPrompt } from "../log-prompts";
+import { ProviderError } from "../providers/errors";
+import { VARIANTS } from "../providers/types";
+import { copyToResults } from "../results/copy";
+import { deleteResults, resultKey } from "../results/keys";
+import { DeletedError, jobRecord, StorageError, type JobRecord } from "../store/jobs";
+import { askProvider, isTerminal, type RefreshOutcome } from "../store/refresh";
+import {
+  askOptionsOf,
+  jobStoreOf,
+  providerOf,
+  routeOfRecord,
+  type JobRuntime,
+} from "../store/runtime";
+import { backgroundDeps } from "./deps";
+import { expectedMs, nextPollMs, retryMs } from "./schedule";
+
+/** What `refresh` answers across the RPC boundary (errors lose their class on the way). */
+export type WatchReply =
+  { ok: true; outcome: RefreshOutcome } | { ok: false; reason: "deleted" | "storage" };
+
+/** The watcher's own progress through a job, beside the record it keeps. */
+interface Progress {
+  /** Looks at the unfinished job so far (for the backoff). */
+  looks: number;
+  /** Failed attempts at the finishing work in a row. */
+  failures: number;
+  announced: boolean;
+  /** Set once everything a finish needs is done: only the retention alarm is left. */
+  kept: boolean;
+}
+
+const FRESH: Progress = { looks: 0, failures: 0, announced: false, kept: false };
+const HELD_ALARM_MS = 24 * 3_600_000;
+const RESULT_DAY_S = 86_400;
+
+export function watcherFor(env: WorkerEnv, videoId: string) {
+  return env.JOB_WATCH.get(env.JOB_WATCH.idFromName(videoId)) as DurableObjectStub<JobWatcher>;
+}
+
+export class JobWatcher extends DurableObject<Env> {
+  private inflight: Promise<RefreshOutcome> | null = null;
+  private copying: AbortController | null = null;
+  /** Set by `stop`: an alarm still running must not write anything back. */
+  private stopped = false;
+
+  /** A new job: remember it, and look at it once the provider could have finished. */
+  async start(input: JobRecord): Promise<void> {
+    const record = jobRecord.parse(input);
+    const rt = this.runtime();
+    await this.ctx.storage.put({ record, progress: FRESH });
+    const route = routeOfRecord(rt, record);
+    const elapsed = rt.now() - record.created_at * 1000;
+    await this.wake(isTerminal(record) || !route ? 0 : nextPollMs(elapsed, expectedMs(route), 0));
+  }
+
+  /**
+   * The freshest state of the job, asking the provider when what is known is older than the
+   * refresh interval (or now, when `force`d by a verified webhook). Concurrent calls share one.
+   */
+  async refresh(input: JobRecord, force: boolean): Promise<WatchReply> {
+    const rt = this.runtime();
+    const record = await this.latest(jobRecord.parse(input));
+    if (isTerminal(record)) return { ok: true, outcome: { record, reached: true } };
+    const interval = force ? 0 : rt.config.limits.refreshIntervalMs;
+    if (rt.now() - record.checked_at < interval) {
+      return { ok: true, outcome: { record, reached: true } };
+    }
+    try {
+      this.inflight ??= this.ask(rt, record).finally(() => (this.inflight = null));
+      return { ok: true, outcome: await this.inflight };
+    } catch (error) {
+      if (error instanceof DeletedError) return { ok: false, reason: "deleted" };
+      if (error instanceof StorageError) return { ok: false, reason: "storage" };
+      throw error;
+    }
+  }
+
+  /**
+   * A finished job whose spend the ledger has not confirmed (it was down when the job
+   * finished), or one whose route is gone: settle it now and say what is stored. The caller
+   * saw it and serves it; the rest of the finishing work is the alarm's.
+   */
+  async settle(input: JobRecord): Promise<WatchReply> {
+    const rt = this.runtime();
+    let record = await this.latest(jobRecord.parse(input));
+    const orphan = routeOfRecord(rt, record) === undefined;
+    if (record.reservation_id && !record.spend_settled && (orphan || isTerminal(record))) {
+      // An orphan that never finished is settled as spent: the provider may have billed it.
+      const billed = isTerminal(record) ? record : { ...record, status: "completed" as const };
+      if (await finishSpend(rt.env, billed)) {
+        record = { ...record, spend_settled: true };
+        try {
+          await this.save(rt, record);
+        } catch (error) {
+          if (error instanceof DeletedError) return { ok: false, reason: "deleted" };
+          log("warn", "kv_write_failed", { video_id: record.id, error: String(error) });
+        }
+      }
+    }
+    await this.wakeIfIdle(0);
+    return { ok: true, outcome: { record, reached: true } };
+  }
+
+  /** The job was deleted: stop, abandon any copy, and remove every copy and all state. */
+  async stop(videoId: string): Promise<void> {
+    this.stopped = true;
+    this.copying?.abort(new Error("deleted"));
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+    await deleteResults(this.runtime().env.RESULTS, videoId);
+  }
+
+  override async alarm(): Promise<void> {
+    const record = await this.ctx.storage.get<JobRecord>("record");
+    if (!record) return;
+    const progress = (await this.ctx.storage.get<Progress>("progress")) ?? FRESH;
+    const rt = this.runtime();
+    rememberPrompt(record.prompt);
+    try {
+      const next = await this.advance(rt, record, progress);
+      if (next !== null) await this.wake(next);
+    } catch (error) {
+      // Deleted meanwhile (the copy was cut off, or finished after the delete): nothing stays.
+      if (error instanceof DeletedError || this.stopped) return this.stop(record.id);
+      const failures = progress.failures + 1;
+      log("warn", "watch_failed", { video_id: record.id, failures, error: String(error) });
+      await this.ctx.storage.put("progress", { ...progress, failures });
+      await this.wake(retryMs(failures));
+    }
+  }
+
+  /** One step for the job; the delay until the next, or null when nothing is left to do. */
+  private async advance(
+    rt: JobRuntime,
+    record: JobRecord,
+    progress: Progress,
+  ): Promise<number | null> {
+    if (await this.deleted(rt, record.id)) {
+      await this.stop(record.id);
+      return null;
+    }
+    const nowMs = rt.now();
+    if (progress.kept) {
+      if (record.result && nowMs < record.result.expires_at * 1000) {
+        return record.result.expires_at * 1000 - nowMs;
+      }
+      // Retention is over: our copies go; KV drops the record at its own expiry.
+      await deleteResults(rt.env.RESULTS, record.id);
+      await this.ctx.storage.deleteAll();
+      return null;
+    }
+    const route = routeOfRecord(rt, record);
+    if (!isTerminal(record) && route) {
+      const { record: seen } = await (this.inflight ??= this.ask(rt, record).finally(
+        () => (this.inflight = null),
+      ));
+      if (!isTerminal(seen)) {
+        const looks = progress.looks + 1;
+        await this.ctx.storage.put("progress", { ...progress, looks });
+        return nextPollMs(nowMs - seen.created_at * 1000, expectedMs(route), looks);
+      }
+      return this.finish(rt, seen, progress);
+    }
+    return this.finish(rt, record, progress);
+  }
+
+  /**
+   * Everything a finished job needs, each step skipped once done: spend, copy, announcement.
+   * A job whose route was removed is settled as spent (the provider may have billed it) and
+   * left as it is: nothing can ask about it any more.
+   */
+  private async finish(rt: JobRuntime, record: JobRecord, progress: Progress): Promise<number> {
+    let next = record;
+    if (next.reservation_id && !next.spend_settled) {
+      const billed = isTerminal(next) ? next : { ...next, status: "completed" as const };
+      if (!(await finishSpend(rt.env, billed))) throw new Error("the ledger could not settle");
+      next = { ...next, spend_settled: true };
+    }
+    const route = routeOfRecord(rt, next);
+    if (route && next.status === "completed" && !next.result) {
+      next = { ...next, result: await this.copy(rt, next) };
+      // Kept as long as its copies: a record that expired first would orphan them.
+      next.record_expires_at = Math.max(next.record_expires_at, next.result!.expires_at);
+      if (await this.deleted(rt, next.id)) throw new DeletedError(next.id);
+    }
+    if (next !== record) await this.save(rt, next);
+    if (!progress.announced && isTerminal(next)) {
+      await this.announce(rt, next);
+      progress = { ...progress, announced: true };
+    }
+    await this.ctx.storage.put("progress", { ...progress, failures: 0, kept: true });
+    const expiresMs = (next.result?.expires_at ?? next.record_expires_at) * 1000;
+    return Math.max(0, expiresMs - rt.now());
+  }
+
+  /** Copies each variant the provider has; a variant it lacks is simply not in the result. */
+  private async copy(rt: JobRuntime, record: JobRecord): Promise<NonNullable<JobRecord["result"]>> {
+    const provider = providerOf(rt, routeOfRecord(rt, record)!);
+    const variants: NonNullable<JobRecord["result"]>["variants"] = {};
+    this.copying = new AbortController();
+    try {
+      for (const variant of VARIANTS) {
+        let upstream: Response;
+        try {
+          upstream = await provider.content(record.upstream_id, {
+            variant,
+            range: null,
+            signal: this.copying.signal,
+          });
+        } catch (error) {
+          if (error instanceof ProviderError && error.kind === "not_found") continue;
+          throw error;
+        }
+        const key = resultKey(record.id, variant);
+        variants[variant] = await copyToResults(rt.env.RESULTS, key, upstream, variant, record.id);
+      }
+    } finally {
+      this.copying = null;
+    }
+    if (!variants.video) log("warn", "result_without_video", { video_id: record.id });
+    const days = rt.config.limits.resultRetentionDays;
+    return { expires_at: Math.floor(rt.now() / 1000) + days * RESULT_DAY_S, variants };
+  }
+
+  private async announce(rt: JobRuntime, record: JobRecord): Promise<void> {
+    if (rt.config.events.length === 0) return;
+    const video = await toVideo(record, {
+      config: rt.config,
+      origin: record.origin ?? "",
+      nowSeconds: Math.floor(rt.now() / 1000),
+    });
+    const type = record.status === "completed" ? "video.completed" : "video.failed";
+    await announce(rt.env, rt.config.events, { type, video, owner: ownerOf(record.owner) });
+  }
+
+  private async ask(rt: JobRuntime, record: JobRecord): Promise<RefreshOutcome> {
+    const route = routeOfRecord(rt, record);
+    if (!route) return { record, reached: true };
+    const outcome = await askProvider(record, askOptionsOf(rt, route));
+    if (outcome.reached) await this.ctx.storage.put("record", outcome.record);
+    if (isTerminal(outcome.record))
+      await this.wake(0); // the finishing work, now
+    else await this.wakeIfIdle(nextPollMs(0, 0, 0));
+    return outcome;
+  }
+
+  /** The stored record, or the caller's when it is newer (a job created before its watcher). */
+  private async latest(given: JobRecord): Promise<JobRecord> {
+    const stored = await this.ctx.storage.get<JobRecord>("record");
+    if (stored && (isTerminal(stored) || stored.checked_at >= given.checked_at)) return stored;
+    await this.ctx.storage.put("record", given);
+    return given;
+  }
+
+  private async save(rt: JobRuntime, record: JobRecord): Promise<void> {
+    await jobStoreOf(rt).put(record);
+    await this.ctx.storage.put("record", record);
+  }
+
+  private async deleted(rt: JobRuntime, id: string): Promise<boolean> {
+    return (await ledgerFor(rt.env).deletedAmong([id])).length > 0;
+  }
+
+  private async wake(delayMs: number): Promise<void> {
+    const held = backgroundDeps().alarms === "held";
+    await this.ctx.storage.put("next_in_ms", delayMs);
+    await this.ctx.storage.setAlarm(Date.now() + (held ? HELD_ALARM_MS : delayMs));
+  }
+
+  private async wakeIfIdle(delayMs: number): Promise<void> {
+    if ((await this.ctx.storage.getAlarm()) === null) await this.wake(delayMs);
+  }
+
+  private runtime(): JobRuntime {
+    const deps = backgroundDeps();
+    const env = (deps.env ?? this.env) as WorkerEnv;
+    return { env, config: configFor(env), fetch: deps.fetch, now: deps.now };
+  }
+}
+
+/** The owner as events name it: the site and visitor, or the server key's name. */
+function ownerOf(owner: string): EventOwner {
+  const visitor = /^site:([^:]+):(.+)$/.exec(owner);
+  if (visitor) return { site_id: visitor[1]!, visitor_id: visitor[2]! };
+  return { server_key: owner.replace(/^key:/, "") };
+}
