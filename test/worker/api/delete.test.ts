@@ -6,23 +6,12 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { FakeOpenAI } from "../../helpers/fakes/openai";
-import { harness, SIM_ROUTE, testClock } from "../../helpers/harness";
+import { RELAY_ROUTE } from "../../fixtures/routes";
+import { harness, testClock } from "../../helpers/harness";
 import { ledger } from "../../helpers/ledger";
 import { createForm, post } from "../../helpers/requests";
 
 const API_KEY = "sk-test-DELETEkey-relay-0123456789abcdefghij";
-const RELAY_ROUTE = {
-  ...SIM_ROUTE,
-  id: "relay",
-  provider: {
-    type: "openai",
-    base_url: "https://relay.example.test/v1",
-    api_key_secret: "RELAY_KEY",
-    max_retries: 0,
-  },
-  upstream_model: "sora-2",
-  price_per_second_usd: 0.1,
-};
 
 type Video = { id: string; status: string; content_urls: { video: string } | null };
 

@@ -11,20 +11,11 @@ import { installBackgroundDeps } from "../../../worker/background/deps";
 import type { JobRecord } from "../../../worker/store/jobs";
 import { FakeOpenAI } from "../../helpers/fakes/openai";
 import { patternBytes } from "../../helpers/fakes/base";
-import { harness, SIM_ROUTE } from "../../helpers/harness";
+import { RELAY_ROUTE } from "../../fixtures/routes";
+import { harness } from "../../helpers/harness";
 import { createForm, post } from "../../helpers/requests";
 
 const API_KEY = "sk-test-FAKEKEY-relay-0123456789abcdefghij";
-const RELAY_ROUTE = {
-  ...SIM_ROUTE,
-  id: "relay",
-  provider: {
-    type: "openai",
-    base_url: "https://relay.example.test/v1",
-    api_key_secret: "RELAY_KEY",
-  },
-  upstream_model: "sora-2",
-};
 const VIDEO = patternBytes(300 * 1024);
 const THUMB = patternBytes(700);
 
