@@ -55,6 +55,8 @@ interface Progress {
   kept: boolean;
 }
 
+/** Failed finishing attempts (30 s doubling to an hour apart: about a day) before giving up. */
+const MAX_FAILURES = 30;
 const FRESH: Progress = { looks: 0, failures: 0, announced: false, kept: false };
 const HELD_ALARM_MS = 24 * 3_600_000;
 const RESULT_DAY_S = 86_400;
@@ -73,6 +75,8 @@ export class JobWatcher extends DurableObject<Env> {
   async start(input: JobRecord): Promise<void> {
     const record = jobRecord.parse(input);
     const rt = this.runtime();
+    // A poll or webhook may have reached the watcher first: what it stored is newer.
+    if (await this.ctx.storage.get<JobRecord>("record")) return this.wakeIfIdle(0);
     await this.ctx.storage.put({ record, progress: FRESH });
     const route = routeOfRecord(rt, record);
     const elapsed = rt.now() - record.created_at * 1000;
@@ -114,7 +118,8 @@ export class JobWatcher extends DurableObject<Env> {
       // An orphan that never finished is settled as spent: the provider may have billed it.
       const billed = isTerminal(record) ? record : { ...record, status: "completed" as const };
       if (await finishSpend(rt.env, billed)) {
-        record = { ...record, spend_settled: true };
+        // Re-read: the alarm may have stored more (our copy) while the ledger answered.
+        record = { ...(await this.latest(record)), spend_settled: true };
         try {
           await this.save(rt, record);
         } catch (error) {
@@ -131,9 +136,10 @@ export class JobWatcher extends DurableObject<Env> {
   async stop(videoId: string): Promise<void> {
     this.stopped = true;
     this.copying?.abort(new Error("deleted"));
+    // The copies first: if R2 fails, the alarm and state stay, and the next alarm retries.
+    await deleteResults(this.runtime().env.RESULTS, videoId);
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
-    await deleteResults(this.runtime().env.RESULTS, videoId);
   }
 
   override async alarm(): Promise<void> {
@@ -150,6 +156,12 @@ export class JobWatcher extends DurableObject<Env> {
       if (error instanceof DeletedError || this.stopped) return this.stop(record.id);
       const failures = progress.failures + 1;
       log("warn", "watch_failed", { video_id: record.id, failures, error: String(error) });
+      if (failures >= MAX_FAILURES) {
+        // About a day of retries: give up on what is left (the provider serves it while it can).
+        log("error", "watch_abandoned", { video_id: record.id, error: String(error) });
+        await this.ctx.storage.put("progress", { ...progress, failures, kept: true });
+        return this.wake(Math.max(0, record.record_expires_at * 1000 - rt.now()));
+      }
       await this.ctx.storage.put("progress", { ...progress, failures });
       await this.wake(retryMs(failures));
     }
@@ -201,6 +213,7 @@ export class JobWatcher extends DurableObject<Env> {
       const billed = isTerminal(next) ? next : { ...next, status: "completed" as const };
       if (!(await finishSpend(rt.env, billed))) throw new Error("the ledger could not settle");
       next = { ...next, spend_settled: true };
+      await this.save(rt, next); // before the copy, which may take long or fail
     }
     const route = routeOfRecord(rt, next);
     if (route && next.status === "completed" && !next.result) {
@@ -209,7 +222,7 @@ export class JobWatcher extends DurableObject<Env> {
       next.record_expires_at = Math.max(next.record_expires_at, next.result!.expires_at);
       if (await this.deleted(rt, next.id)) throw new DeletedError(next.id);
     }
-    if (next !== record) await this.save(rt, next);
+    if (next.result !== record.result) await this.save(rt, next);
     if (!progress.announced && isTerminal(next)) {
       await this.announce(rt, next);
       progress = { ...progress, announced: true };
@@ -219,31 +232,45 @@ export class JobWatcher extends DurableObject<Env> {
     return Math.max(0, expiresMs - rt.now());
   }
 
-  /** Copies each variant the provider has; a variant it lacks is simply not in the result. */
+  /**
+   * Copies each variant the provider has, resuming after a failure with what was already
+   * stored. The video is required: a provider that has none yet (a 404 just after the finish)
+   * or fails is retried. A thumbnail or spritesheet it lacks, or cannot serve, is left out
+   * rather than hold the video back.
+   */
   private async copy(rt: JobRuntime, record: JobRecord): Promise<NonNullable<JobRecord["result"]>> {
     const provider = providerOf(rt, routeOfRecord(rt, record)!);
-    const variants: NonNullable<JobRecord["result"]>["variants"] = {};
+    type Variants = NonNullable<JobRecord["result"]>["variants"];
+    const variants: Variants = (await this.ctx.storage.get<Variants>("copied")) ?? {};
     this.copying = new AbortController();
     try {
       for (const variant of VARIANTS) {
-        let upstream: Response;
+        if (variants[variant]) continue;
         try {
-          upstream = await provider.content(record.upstream_id, {
+          const upstream = await provider.content(record.upstream_id, {
             variant,
             range: null,
             signal: this.copying.signal,
           });
+          const key = resultKey(record.id, variant);
+          variants[variant] = await copyToResults(
+            rt.env.RESULTS,
+            key,
+            upstream,
+            variant,
+            record.id,
+          );
+          await this.ctx.storage.put("copied", variants);
         } catch (error) {
-          if (error instanceof ProviderError && error.kind === "not_found") continue;
-          throw error;
+          if (variant === "video" || this.stopped) throw error;
+          const missing = error instanceof ProviderError && error.kind === "not_found";
+          if (!missing)
+            log("warn", "copy_skipped", { video_id: record.id, variant, error: String(error) });
         }
-        const key = resultKey(record.id, variant);
-        variants[variant] = await copyToResults(rt.env.RESULTS, key, upstream, variant, record.id);
       }
     } finally {
       this.copying = null;
     }
-    if (!variants.video) log("warn", "result_without_video", { video_id: record.id });
     const days = rt.config.limits.resultRetentionDays;
     return { expires_at: Math.floor(rt.now() / 1000) + days * RESULT_DAY_S, variants };
   }
@@ -270,10 +297,13 @@ export class JobWatcher extends DurableObject<Env> {
     return outcome;
   }
 
-  /** The stored record, or the caller's when it is newer (a job created before its watcher). */
+  /**
+   * The stored record; the caller's only when none is stored (a job created before watchers,
+   * or whose `start` has not arrived) or it is further along — never one that is behind.
+   */
   private async latest(given: JobRecord): Promise<JobRecord> {
     const stored = await this.ctx.storage.get<JobRecord>("record");
-    if (stored && (isTerminal(stored) || stored.checked_at >= given.checked_at)) return stored;
+    if (stored && !isAhead(given, stored)) return stored;
     await this.ctx.storage.put("record", given);
     return given;
   }
@@ -302,6 +332,12 @@ export class JobWatcher extends DurableObject<Env> {
     const env = (deps.env ?? this.env) as WorkerEnv;
     return { env, config: configFor(env), fetch: deps.fetch, now: deps.now };
   }
+}
+
+/** True when `a` is further along than `b`: a later status, or more progress in the same one. */
+function isAhead(a: JobRecord, b: JobRecord): boolean {
+  const rank = (r: JobRecord) => (isTerminal(r) ? 2 : r.status === "in_progress" ? 1 : 0);
+  return rank(a) > rank(b) || (rank(a) === rank(b) && !isTerminal(a) && a.progress > b.progress);
 }
 
 /** The owner as events name it: the site and visitor, or the server key's name. */

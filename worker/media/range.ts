@@ -15,6 +15,7 @@ export function parseRange(
   if (!match) return null; // unknown unit or multiple ranges: serve the full body
   const [, first, last] = match as unknown as [string, string, string];
   if (first === "" && last === "") return null;
+  if (size === 0) return "unsatisfiable"; // no byte of an empty body can be named
   if (first === "") {
     const suffix = Number(last);
     if (suffix === 0) return "unsatisfiable";

@@ -8,7 +8,7 @@
  * and cuts off an upstream that lies about the length). One that does not is uploaded in
  * parts: memory then holds one part (PART_BYTES), whatever the video's size.
  */
-import { servedMedia } from "../media/media-type";
+import { MEDIA, servedMedia } from "../media/media-type";
 import type { Variant } from "../providers/types";
 import type { StoredVariant } from "../store/jobs";
 
@@ -36,7 +36,13 @@ export async function copyToResults(
     throw new CopyError(`the provider answered HTTP ${upstream.status} for the ${variant}`);
   }
   const served = await servedMedia(upstream, variant, videoId);
-  const type = served.headers.get("content-type") ?? "application/octet-stream";
+  const type = served.headers.get("content-type");
+  // Kept for the whole retention in place of the provider's file, so only what is plainly the
+  // variant is kept: a relay's error page, or an empty body, is retried instead.
+  if (type !== MEDIA[variant].type || served.headers.get("content-length") === "0") {
+    await served.body?.cancel().catch(() => {});
+    throw new CopyError(`the provider's ${variant} is not a ${MEDIA[variant].type} file`);
+  }
   const options = { httpMetadata: { contentType: type } };
   const body = served.body!;
   const object = served.headers.has("content-length")
@@ -59,7 +65,7 @@ async function putInParts(
     for await (const part of fixedParts(body, PART_BYTES)) {
       parts.push(await upload.uploadPart(parts.length + 1, part));
     }
-    if (parts.length === 0) parts.push(await upload.uploadPart(1, new Uint8Array(0)));
+    if (parts.length === 0) throw new CopyError("the provider's file was empty");
     return await upload.complete(parts);
   } catch (error) {
     await upload.abort().catch(() => {});

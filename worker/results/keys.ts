@@ -9,7 +9,7 @@ export const resultPrefix = (videoId: string) => `v1/${videoId}/`;
 export const resultKey = (videoId: string, variant: Variant) =>
   `${resultPrefix(videoId)}${variant}`;
 
-/** Deletes every copy of a video (all variants, and any upload a copy left unfinished). */
+/** Deletes every copy of a video (all variants; an unfinished upload is aborted by its copy). */
 export async function deleteResults(bucket: R2Bucket, videoId: string): Promise<void> {
   const prefix = resultPrefix(videoId);
   let cursor: string | undefined;

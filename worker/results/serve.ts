@@ -30,7 +30,8 @@ export async function serveResult(
 ): Promise<Response | null> {
   const headers = baseHeaders(stored, variant, options);
   if (options.ifNoneMatch !== null && etagListMatches(options.ifNoneMatch, stored.etag)) {
-    return new Response(null, { status: 304, headers });
+    // Only what updates a cache (RFC 9110 §15.4.5): no body headers for a body never sent.
+    return new Response(null, { status: 304, headers: { etag: stored.etag } });
   }
   // If-Range with anything but our exact (strong) ETag — a date, another file's tag — asks
   // for the whole file, so a resumed download never splices two different files.

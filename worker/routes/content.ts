@@ -20,6 +20,7 @@ import { serveResult } from "../results/serve";
 import { ProviderError } from "../providers/errors";
 import type { JobRecord } from "../store/jobs";
 import { errorResponses } from "./openapi-helpers";
+import { log } from "../log";
 import { rememberPrompt } from "../log-prompts";
 import { checkVideoId, jobStore, loadOwned, providerFor, refreshed, routeOf } from "./shared";
 
@@ -129,13 +130,19 @@ async function fromResults(
       param: "variant",
     });
   }
-  return serveResult(c.env.RESULTS, resultKey(record.id, variant), stored, variant, {
-    range: c.req.header("range") ?? null,
-    ifNoneMatch: c.req.header("if-none-match") ?? null,
-    ifRange: c.req.header("if-range") ?? null,
-    download,
-    filename: record.id,
-  });
+  try {
+    return await serveResult(c.env.RESULTS, resultKey(record.id, variant), stored, variant, {
+      range: c.req.header("range") ?? null,
+      ifNoneMatch: c.req.header("if-none-match") ?? null,
+      ifRange: c.req.header("if-range") ?? null,
+      download,
+      filename: record.id,
+    });
+  } catch (error) {
+    // R2 unreachable: the provider may still have it.
+    log("warn", "result_unavailable", { video_id: record.id, variant, error: String(error) });
+    return null;
+  }
 }
 
 async function fromProvider(

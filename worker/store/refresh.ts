@@ -93,7 +93,9 @@ export class JobRefresher {
       throw error;
     }
     // A failed ask is remembered as an attempt, so this isolate backs off for one interval.
-    this.remember(outcome.reached ? outcome.record : { ...record, checked_at: options.now() });
+    this.remember(
+      outcome.reached ? outcome.record : { ...outcome.record, checked_at: options.now() },
+    );
     return outcome;
   }
 

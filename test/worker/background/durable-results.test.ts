@@ -30,14 +30,17 @@ function setup(options: { pollsToComplete?: number } = {}) {
   const fake = new FakeOpenAI({
     apiKey: API_KEY,
     pollsToComplete: options.pollsToComplete ?? 1,
-    media: {
-      video: { bytes: mp4(VIDEO), type: "video/mp4" },
-      thumbnail: { bytes: webp(THUMB), type: "image/webp" },
-    },
+    media: media(),
   });
   const h = harness({ routes: [RELAY_ROUTE], fetch: fake.fetch, vars: { RELAY_KEY: API_KEY } });
   return { fake, h };
 }
+
+/** The provider's files: a video and a thumbnail that sniff as what they are; no spritesheet. */
+const media = () => ({
+  video: { bytes: mp4(VIDEO), type: "video/mp4" },
+  thumbnail: { bytes: webp(THUMB), type: "image/webp" },
+});
 
 /** Bytes that sniff as the expected type (media-type.ts checks the leading signature). */
 function mp4(body: Uint8Array): Uint8Array {
@@ -71,7 +74,7 @@ const HOOK_SECRET = `whsec_${btoa("durable-HOOK-secret-Qw3Er5Ty7Ui9Op1As")}`;
 
 describe("a job nobody polls, announced", () => {
   it("reaches the owner as one signed event that verifies, and a tampered one does not", async () => {
-    const fake = new FakeOpenAI({ apiKey: API_KEY, pollsToComplete: 1 });
+    const fake = new FakeOpenAI({ apiKey: API_KEY, pollsToComplete: 1, media: media() });
     // Read where it arrives: a body belongs to the object that sent it (the outbox).
     const received: Array<{ body: string; headers: Record<string, string> }> = [];
     const fetch: typeof globalThis.fetch = async (input, init) => {
@@ -209,6 +212,20 @@ describe("a job nobody polls", () => {
       "content_not_found",
     );
     expect(contentCalls(fake)).toBe(before); // never asked the provider again
+  });
+
+  it("retries a video the provider does not have yet, never recording it as missing", async () => {
+    const { fake, h } = setup();
+    const video = await create(h);
+    h.advance(61_000);
+    fake.failNext(404, { path: /\/content$/ }); // just finished: the file is not there yet
+    await h.runAlarm(video.id);
+    expect((await stored(h, video.id)).result).toBeUndefined();
+    expect(await h.nextAlarmIn(video.id)).toBe(30_000);
+    await h.runAlarm(video.id);
+    const record = await stored(h, video.id);
+    expect(Object.keys(record.result!.variants)).toEqual(["video", "thumbnail"]);
+    expect(record.spend_settled).toBe(true); // settled before the copy, not after it
   });
 
   it("is served from the provider until the copy exists", async () => {

@@ -6,6 +6,8 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { copyToResults, fixedParts, PART_BYTES } from "../../../worker/results/copy";
 
+const MP4_SIGNATURE = [0, 0, 0, 0x18, 0x66, 0x74, 0x79, 0x70, 0x69, 0x73, 0x6f, 0x6d];
+
 /** A body made on demand, `total` bytes in `chunk`-sized pieces: nothing exists before it is read. */
 function generated(
   total: number,
@@ -19,6 +21,7 @@ function generated(
         const size = Math.min(chunk, total - sent);
         const bytes = new Uint8Array(size);
         for (let i = 0; i < size; i++) bytes[i] = (sent + i) % 251;
+        if (sent === 0 && size >= 12) bytes.set(MP4_SIGNATURE);
         sent += size;
         controller.enqueue(bytes);
       },
@@ -65,7 +68,7 @@ describe("copying into R2", () => {
   it("stores a body of unknown length in parts, identical to the source", async () => {
     const total = 3 * PART_BYTES + 1;
     const { body } = generated(total, 1 << 20);
-    // No Content-Length and no type the sniffing knows: stored as an octet-stream attachment.
+    // No Content-Length: uploaded in parts.
     const upstream = new Response(body, { headers: { "content-type": "video/mp4" } });
     const stored = await copyToResults(env.RESULTS, "v1/test/video", upstream, "video", "video_x");
     expect(stored.size).toBe(total);
@@ -73,6 +76,16 @@ describe("copying into R2", () => {
     expect(object.size).toBe(total);
     expect(await sha256(object.body)).toBe(await sha256(generated(total, 1 << 20).body));
   }, 60_000);
+
+  it("refuses what is not plainly the variant: an error page, an empty body", async () => {
+    const page = new Response("<html>oops</html>", { headers: { "content-type": "video/mp4" } });
+    await expect(copyToResults(env.RESULTS, "v1/t/p", page, "video", "v")).rejects.toThrow(
+      /not a video\/mp4 file/,
+    );
+    const empty = new Response(new Uint8Array(0), { headers: { "content-length": "0" } });
+    await expect(copyToResults(env.RESULTS, "v1/t/e", empty, "video", "v")).rejects.toThrow();
+    expect((await env.RESULTS.list({ prefix: "v1/t/" })).objects).toEqual([]);
+  });
 
   it("refuses an answer that is not a whole file", async () => {
     const partial = new Response("x", { status: 206 });
