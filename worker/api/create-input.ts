@@ -6,7 +6,7 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../context";
 import { invalidRequest } from "../errors";
-import { decodeDataUrl } from "../media/data-url";
+import { decodeDataUrl, parseJsonWithDataUrl } from "../media/data-url";
 import { CreateVideoFields, CreateVideoJson } from "./schemas";
 import { parseWith } from "./validate";
 
@@ -62,20 +62,42 @@ async function readMultipart(c: Context<AppEnv>): Promise<CreateInputRaw> {
   return { fields: parseWith(CreateVideoFields, fields), image: image?.byteLength ? image : null };
 }
 
+/** Where a JSON create carries its image; see parseJsonWithDataUrl for why it is lifted out. */
+const IMAGE_URL_PATH = ["input_reference", "image_url"] as const;
+
 async function readJson(c: Context<AppEnv>): Promise<CreateInputRaw> {
-  let body: unknown;
-  try {
-    body = await c.req.json();
-  } catch {
-    throw invalidRequest(
-      "The JSON body could not be parsed. Check its syntax and try again.",
-      null,
-      "malformed_body",
-    );
-  }
+  const text = await readJsonText(c);
+  const lifted = parseJsonWithDataUrl(text, IMAGE_URL_PATH);
+  const body = lifted ? lifted.body : parseJsonText(text);
   const { input_reference, ...fields } = parseWith(CreateVideoJson, body);
-  return { fields, image: input_reference ? imageOfDataUrl(input_reference.image_url) : null };
+  if (!input_reference) return { fields, image: null };
+  const url = input_reference.image_url;
+  // The same string (compared by identity first), unless the schema ever starts rewriting it.
+  return { fields, image: lifted && lifted.url === url ? lifted.bytes : imageOfDataUrl(url) };
 }
+
+async function readJsonText(c: Context<AppEnv>): Promise<string> {
+  try {
+    return await c.req.text();
+  } catch {
+    throw malformedJson();
+  }
+}
+
+function parseJsonText(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw malformedJson();
+  }
+}
+
+const malformedJson = () =>
+  invalidRequest(
+    "The JSON body could not be parsed. Check its syntax and try again.",
+    null,
+    "malformed_body",
+  );
 
 /** The image of a JSON create: a base64 data: URL, decoded (worker/media/data-url.ts). */
 function imageOfDataUrl(url: string): Uint8Array {

@@ -222,7 +222,7 @@ export class JobWatcher extends DurableObject<Env> {
       next.record_expires_at = Math.max(next.record_expires_at, next.result!.expires_at);
       if (await this.deleted(rt, next.id)) throw new DeletedError(next.id);
     }
-    if (next.result !== record.result) await this.save(rt, next);
+    if (next.result !== record.result) await this.save(rt, next, { extended: true });
     if (!progress.announced && isTerminal(next)) {
       await this.announce(rt, next);
       progress = { ...progress, announced: true };
@@ -308,8 +308,9 @@ export class JobWatcher extends DurableObject<Env> {
     return given;
   }
 
-  private async save(rt: JobRuntime, record: JobRecord): Promise<void> {
-    await jobStoreOf(rt).put(record);
+  private async save(rt: JobRuntime, record: JobRecord, how = { extended: false }): Promise<void> {
+    const store = jobStoreOf(rt);
+    await (how.extended ? store.putExtended(record) : store.put(record));
     await this.ctx.storage.put("record", record);
   }
 

@@ -19,6 +19,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
+import { backgroundDeps } from "../background/deps";
 import { firstRefusal, type Used } from "./caps";
 import { migrate, usageKeys, utcDay } from "./sql";
 import {
@@ -268,17 +269,58 @@ export class SpendLedger extends DurableObject<Env> {
    * a reset, a timeout): the job may be running and billing. The money stays reserved and the
    * Idempotency-Key stays held — a repeat gets "outcome unknown", never a second job — until
    * `untilMs`, by when the route's job timeout has passed and the provider has either run the job
-   * or given up on it. After that the key is free again; the money stays counted for its day.
+   * or given up on it. Then the key is free again and the reservation is settled as spent (none
+   * of the providers can be asked by a reference of ours, so "it may have run" is the outcome
+   * that never lets a cap be overshot). `now` is the caller's clock, the one `untilMs` is on;
+   * the alarm that settles it is set as a delay from it. Answers whether a key is held.
    */
-  hold(id: string, untilMs: number): boolean {
+  async hold(id: string, untilMs: number, now: number): Promise<boolean> {
     reservationId.parse(id);
     nowInput.parse(untilMs);
+    nowInput.parse(now);
+    this.sql.exec(
+      "UPDATE reservations SET held_until = ? WHERE id = ? AND state = 'reserved' AND video_id IS NULL",
+      untilMs,
+      id,
+    );
     const { rowsWritten } = this.sql.exec(
       "UPDATE idempotency SET held_until = ? WHERE reservation_id = ? AND video_id IS NULL",
       untilMs,
       id,
     );
+    await this.wakeWithin(untilMs - now);
     return rowsWritten > 0;
+  }
+
+  /** Settles the holds that have lapsed by `now`, then waits for the next one. */
+  override async alarm(): Promise<void> {
+    const now = backgroundDeps().now();
+    this.settleLapsedHolds(now);
+    const next = this.one<{ at: number | null }>(
+      "SELECT MIN(held_until) AS at FROM reservations WHERE state = 'reserved' AND held_until IS NOT NULL",
+    )?.at;
+    if (next !== null && next !== undefined) await this.wakeWithin(next - now);
+  }
+
+  /** Ambiguous creates whose hold has passed with no job known: their money stays spent. */
+  private settleLapsedHolds(now: number): number {
+    return this.sql.exec(
+      `UPDATE reservations SET state = 'settled'
+       WHERE state = 'reserved' AND video_id IS NULL AND held_until IS NOT NULL AND held_until <= ?`,
+      now,
+    ).rowsWritten;
+  }
+
+  /** An alarm no later than `delayMs` from now (the platform's clock; see background/deps.ts). */
+  private async wakeWithin(delayMs: number): Promise<void> {
+    const at = Date.now() + Math.max(0, delayMs);
+    const held = backgroundDeps().alarms === "held";
+    const current = await this.ctx.storage.getAlarm();
+    if (held) {
+      if (current === null) await this.ctx.storage.setAlarm(Date.now() + 24 * HOUR_MS);
+      return;
+    }
+    if (current === null || current > at) await this.ctx.storage.setAlarm(at);
   }
 
   /**
@@ -472,6 +514,7 @@ export class SpendLedger extends DurableObject<Env> {
     this.sql.exec("DELETE FROM usage WHERE day < ?", utcDay(now - KEEP_MS));
     this.sql.exec("DELETE FROM deleted WHERE deleted_at < ?", now - DELETED_KEEP_MS);
     this.sql.exec("DELETE FROM visitors WHERE started_at < ?", now - VISITOR_KEEP_MS);
+    this.settleLapsedHolds(now); // should its alarm have been lost
   }
 
   private one<T extends Record<string, SqlStorageValue>>(

@@ -152,8 +152,10 @@ export class Reservation {
     try {
       const ledger = ledgerFor(this.env);
       if (what === "attach") await ledger.attach(this.id, videoId!);
-      else if (what === "hold") await ledger.hold(this.id, this.hold.now() + this.hold.holdMs);
-      else await ledger[what](this.id);
+      else if (what === "hold") {
+        const now = this.hold.now();
+        await ledger.hold(this.id, now + this.hold.holdMs, now);
+      } else await ledger[what](this.id);
     } catch (error) {
       log("error", "ledger_step_failed", { step: what, video_id: videoId, error: String(error) });
     }

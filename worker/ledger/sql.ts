@@ -64,6 +64,8 @@ export function migrate(sql: SqlStorage): void {
     CREATE INDEX IF NOT EXISTS deleted_at ON deleted (deleted_at);
   `);
   addColumn(sql, "idempotency", "held_until", "INTEGER");
+  // An ambiguous create's reservation: settled as spent once this passes (ledger.ts `hold`).
+  addColumn(sql, "reservations", "held_until", "INTEGER");
 }
 
 /**

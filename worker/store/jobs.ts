@@ -176,7 +176,27 @@ export class JobStore {
       writes.push(this.kv.put(key, record.id, options));
     }
     await Promise.all(writes);
-    if (!isNew && (await this.deletedAmong([record.id])).length > 0) {
+    if (!isNew) await this.undoIfDeleted(record);
+  }
+
+  /**
+   * An update that moves the record's expiry later (our R2 copy is kept longer than the job
+   * record would be): the owner index entry is written again with it, or the job would drop
+   * out of its owner's list while still stored. Webhooks have arrived by then; the upstream
+   * entry keeps its own expiry.
+   */
+  async putExtended(record: JobRecord): Promise<void> {
+    const options = this.ttl(record);
+    await Promise.all([
+      this.kv.put(jobKey(record.id), JSON.stringify(record), options),
+      this.kv.put(ownerKey(record), "", options),
+    ]);
+    await this.undoIfDeleted(record);
+  }
+
+  /** See `put`: a write that landed after a delete's tombstone is removed again. */
+  private async undoIfDeleted(record: JobRecord): Promise<void> {
+    if ((await this.deletedAmong([record.id])).length > 0) {
       await this.removeKeys(record);
       throw new DeletedError(record.id);
     }

@@ -214,6 +214,46 @@ describe("a job nobody polls", () => {
     expect(contentCalls(fake)).toBe(before); // never asked the provider again
   });
 
+  it("writes KV only when its state changes, however often it is polled", async () => {
+    const { h } = setup();
+    const puts: string[] = [];
+    const kv = h.env.JOBS;
+    // The watcher works with the harness's env object, so it writes through this too.
+    h.env.JOBS = new Proxy(kv, {
+      get: (target, prop) =>
+        prop === "put"
+          ? (key: string, ...rest: unknown[]) => {
+              puts.push(key.split(":")[1]!);
+              return (target.put as (...a: unknown[]) => Promise<void>)(key, ...rest);
+            }
+          : (Reflect.get(target, prop) as (...a: unknown[]) => unknown).bind(target),
+    });
+    const video = await create(h);
+    expect(puts).toEqual(["job", "owner"]); // created
+    for (let i = 0; i < 5; i++) await h.server(`/v1/videos/${video.id}`); // before it is due
+    h.advance(61_000);
+    for (let i = 0; i < 5; i++) await h.server(`/v1/videos/${video.id}`); // one sees it finish
+    await h.runAlarm(video.id); // copied: the expiry moves, so the index entry moves with it
+    for (let i = 0; i < 5; i++) {
+      h.advance(10_000);
+      await h.server(`/v1/videos/${video.id}`);
+      await (await h.server(`/v1/videos/${video.id}/content`)).arrayBuffer();
+    }
+    expect(puts).toEqual(["job", "owner", "job", "job", "owner"]);
+  });
+
+  it("stays in its owner's list as long as our copy is kept", async () => {
+    const { h } = setup();
+    const video = await create(h);
+    h.advance(61_000);
+    await h.runAlarm(video.id);
+    const owner = (await h.env.JOBS.list({ prefix: "v1:owner:" })).keys[0]!;
+    const record = await stored(h, video.id);
+    // Listed with the record's new expiry, not the job TTL's 7 days.
+    expect(owner.expiration).toBeGreaterThanOrEqual(Math.floor(Date.now() / 1000) + 29 * 86_400);
+    expect(record.record_expires_at).toBe(record.result!.expires_at);
+  });
+
   it("retries a video the provider does not have yet, never recording it as missing", async () => {
     const { fake, h } = setup();
     const video = await create(h);

@@ -2,8 +2,9 @@
  * The SpendLedger Durable Object on its own, through its RPC methods: caps per scope, exact
  * decisions under concurrency, the reservation lifecycle, and Idempotency-Keys.
  */
-import { runInDurableObject } from "cloudflare:test";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { installBackgroundDeps } from "../../../worker/background/deps";
 import type { SpendLedger } from "../../../worker/ledger/ledger";
 import { nextUtcMidnight } from "../../../worker/ledger/sql";
 import type { ReserveInput } from "../../../worker/ledger/schema";
@@ -232,7 +233,7 @@ describe("SpendLedger Idempotency-Keys", () => {
 
   it("holds the key and the money of an ambiguous create until the hold ends", async () => {
     const id = await reserved({ idempotency: key() });
-    expect(await ledger().hold(id, NOW + HOUR)).toBe(true);
+    expect(await ledger().hold(id, NOW + HOUR, NOW)).toBe(true);
     // Past the 10-minute pending lease, the key is still held: the job may be running.
     for (const at of [NOW + 11 * 60_000, NOW + HOUR - 1]) {
       expect(await reserve({ idempotency: key(), now: at })).toEqual({
@@ -245,16 +246,35 @@ describe("SpendLedger Idempotency-Keys", () => {
     expect(await reserve({ idempotency: key("hash-b"), now: NOW + 30 * 60_000 })).toMatchObject({
       reason: "idempotency_conflict",
     });
-    // Once the hold ends the key is free again; the first reservation's money stays counted.
+    // Once the hold ends the key is free again; the first reservation is settled as spent.
     expect((await reserve({ idempotency: key(), now: NOW + HOUR })).ok).toBe(true);
-    expect(await ledger().reservation(id)).toMatchObject({ state: "reserved" });
+    expect(await ledger().reservation(id)).toMatchObject({ state: "settled" });
     expect((await usageOn(NOW)).global).toMatchObject({ count: 2 });
+  });
+
+  it("settles a lapsed hold with nobody asking, by its alarm, and never refunds it", async () => {
+    const held = await reserved(); // no Idempotency-Key: only the money is held
+    const open = await reserved({ idempotency: key() });
+    expect(await ledger().hold(held, NOW + HOUR, NOW)).toBe(false);
+    try {
+      installBackgroundDeps({ fetch, now: () => NOW + HOUR - 1 });
+      expect(await runDurableObjectAlarm(ledger())).toBe(true);
+      expect(await ledger().reservation(held)).toMatchObject({ state: "reserved" });
+      installBackgroundDeps({ fetch, now: () => NOW + HOUR });
+      expect(await runDurableObjectAlarm(ledger())).toBe(true); // it waited for the next one
+      expect(await ledger().reservation(held)).toMatchObject({ state: "settled" });
+      expect(await ledger().reservation(open)).toMatchObject({ state: "reserved" });
+      expect(await runDurableObjectAlarm(ledger())).toBe(false); // nothing left to wait for
+    } finally {
+      installBackgroundDeps(null);
+    }
+    expect((await usageOn(NOW)).global).toMatchObject({ count: 2, microUsd: 800_000 });
   });
 
   it("does not hold a key whose job is known", async () => {
     const id = await reserved({ idempotency: key() });
     await ledger().attach(id, "video_known");
-    expect(await ledger().hold(id, NOW + HOUR)).toBe(false);
+    expect(await ledger().hold(id, NOW + HOUR, NOW)).toBe(false);
     expect(await reserve({ idempotency: key() })).toMatchObject({
       replay: { videoId: "video_known" },
     });
