@@ -236,3 +236,44 @@ describe("provider isolation", () => {
     expect(simNow.status).toBe("completed");
   });
 });
+
+describe("polls, webhooks and the watcher together", () => {
+  it("converge on one terminal state, with no look asking the provider twice", async () => {
+    const { fake, h } = setup(); // three status reads to completion
+    const video = await createJob(h, "veo-replicate");
+    const upstreamId = [...fake.predictions.keys()][0]!;
+    const deliver = async () =>
+      h.call(HOOK, await fake.signedDelivery(HOOK_URL, upstreamId, { secret: SECRET }));
+    const statuses: string[] = [];
+    const look = async () => {
+      const shown = (await (await h.server(`/v1/videos/${video.id}`)).json()) as {
+        status: string;
+      };
+      statuses.push(shown.status);
+    };
+    // Interleaved: the watcher's alarm, a delivery, polls in and out of the interval.
+    h.advance(60_000);
+    await h.runAlarm(video.id);
+    await look();
+    expect((await deliver()).status).toBe(200);
+    await Promise.all([look(), look(), look()]); // within the interval: no provider call
+    h.advance(3_000);
+    await Promise.all([look(), deliver(), h.runAlarm(video.id)]);
+    h.advance(3_000);
+    for (let i = 0; i < 3; i++) await look();
+    const statusReads = polls(fake, upstreamId); // before the copy, which reads the outputs
+    await h.runAlarm(video.id);
+    await look();
+    // Forwards only, ending completed; and the provider saw 3 status reads, not one per look.
+    const order = ["queued", "in_progress", "completed"];
+    const ranks = statuses.map((status) => order.indexOf(status));
+    expect(ranks).toEqual([...ranks].sort((a, b) => a - b));
+    expect(statuses.at(-1)).toBe("completed");
+    // Eight looks, two deliveries and two alarms before the finish: one read per alarm and per
+    // delivery (the look that raced the second delivery shared its read), none for a look
+    // within the interval — the fake finishes on its fourth read.
+    expect(statusReads).toBe(4);
+    const stored = (await env.JOBS.get(`v1:job:${video.id}`, "json")) as { status: string };
+    expect(stored.status).toBe("completed");
+  });
+});

@@ -94,4 +94,46 @@ describe("copying into R2", () => {
     );
     expect(await env.RESULTS.head("v1/t/v")).toBeNull();
   });
+
+  it("copies 200 MB holding one part at a time: each is stored before the next is read", async () => {
+    const total = 200 * 1024 * 1024;
+    const { body, pulled } = generated(total, 1 << 20);
+    const aheadAtEachPart: number[] = [];
+    // The real bucket, watched: how far the source had been read when each part was sent.
+    const bucket = new Proxy(env.RESULTS, {
+      get(target, prop) {
+        if (prop !== "createMultipartUpload") {
+          return (Reflect.get(target, prop) as (...a: unknown[]) => unknown).bind(target);
+        }
+        return async (...args: Parameters<R2Bucket["createMultipartUpload"]>) => {
+          const upload = await target.createMultipartUpload(...args);
+          let sent = 0;
+          return {
+            uploadPart: async (n: number, part: Uint8Array) => {
+              aheadAtEachPart.push(pulled() - sent);
+              sent += part.byteLength;
+              return upload.uploadPart(n, part);
+            },
+            complete: (parts: R2UploadedPart[]) => upload.complete(parts),
+            abort: () => upload.abort(),
+          };
+        };
+      },
+    });
+    const upstream = new Response(body, { headers: { "content-type": "video/mp4" } });
+    const stored = await copyToResults(bucket, "v1/big/video", upstream, "video", "video_big");
+    expect(stored.size).toBe(total);
+    expect(aheadAtEachPart).toHaveLength(25);
+    // Never more than the part being sent plus the chunk that completed it.
+    expect(Math.max(...aheadAtEachPart)).toBeLessThanOrEqual(PART_BYTES + (1 << 20));
+    // Spot checks of the stored bytes: start, a part boundary, the end.
+    for (const offset of [0, PART_BYTES - 3, total - 16]) {
+      const object = (await env.RESULTS.get("v1/big/video", { range: { offset, length: 16 } }))!;
+      const bytes = new Uint8Array(await object.arrayBuffer());
+      const expected = Array.from({ length: 16 }, (_, i) =>
+        offset + i < 12 ? MP4_SIGNATURE[offset + i]! : (offset + i) % 251,
+      );
+      expect([...bytes]).toEqual(expected);
+    }
+  }, 120_000);
 });
