@@ -24,6 +24,7 @@ import { z } from "zod";
 import { backgroundDeps } from "../background/deps";
 import { ConfigError, configFor } from "../config";
 import type { WorkerEnv } from "../env";
+import { ledgerFor } from "../ledger/budget";
 import { log } from "../log";
 import { VIDEO_EVENT_TYPES, type EventEndpoint } from "./config";
 import { deliver } from "./deliver";
@@ -128,7 +129,7 @@ export class EventOutbox extends DurableObject<Env> {
       });
       // Should this run be cut off, the leased rows still get an alarm.
       await this.setAlarm(now + LEASE_MS);
-      const queue = [...due];
+      const queue = await this.withoutDeleted(due);
       await Promise.all(
         Array.from({ length: PARALLEL }, async () => {
           for (let row = queue.shift(); row; row = queue.shift()) {
@@ -139,6 +140,28 @@ export class EventOutbox extends DurableObject<Env> {
     }
     this.prune(Date.now());
     await this.schedule(true);
+  }
+
+  /**
+   * Deleted means deleted everywhere: an event about a video deleted since it was announced is
+   * dropped, not sent (it carries the prompt). Should the ledger be unreachable, the rows wait
+   * for the next run rather than go out unchecked.
+   */
+  private async withoutDeleted(rows: DueRow[]): Promise<DueRow[]> {
+    const env = (backgroundDeps().env ?? this.env) as WorkerEnv;
+    const ids = [...new Set(rows.map((row) => row.video_id))];
+    let deleted: Set<string>;
+    try {
+      deleted = new Set(await ledgerFor(env).deletedAmong(ids));
+    } catch (err) {
+      log("warn", "event_outbox_ledger_unavailable", { error: String(err) });
+      return [];
+    }
+    for (const row of rows.filter((r) => deleted.has(r.video_id))) {
+      this.finish(row, "abandoned", Date.now(), "video deleted");
+      log("info", "event_dropped", { event_id: row.event_id, video_id: row.video_id });
+    }
+    return rows.filter((row) => !deleted.has(row.video_id));
   }
 
   /** The configured endpoints by URL, or null (logged) while the configuration is broken. */

@@ -73,7 +73,7 @@ const HOOK_URL = "https://hooks.shop.example/stillmotion";
 const HOOK_SECRET = `whsec_${btoa("durable-HOOK-secret-Qw3Er5Ty7Ui9Op1As")}`;
 
 describe("a job nobody polls, announced", () => {
-  it("reaches the owner as one signed event that verifies, and a tampered one does not", async () => {
+  function announcing() {
     const fake = new FakeOpenAI({ apiKey: API_KEY, pollsToComplete: 1, media: media() });
     // Read where it arrives: a body belongs to the object that sent it (the outbox).
     const received: Array<{ body: string; headers: Record<string, string> }> = [];
@@ -89,6 +89,21 @@ describe("a job nobody polls, announced", () => {
       fetch,
       vars: { RELAY_KEY: API_KEY, HOOK_SECRET, EVENT_ENDPOINTS: JSON.stringify(endpoints) },
     });
+    return { h, received };
+  }
+
+  it("is not sent once the video is deleted, whatever was queued", async () => {
+    const { h, received } = announcing();
+    const video = await create(h);
+    h.advance(61_000);
+    await h.runAlarm(video.id); // finished and announced: the event waits in the outbox
+    expect((await h.server(`/v1/videos/${video.id}`, { method: "DELETE" })).status).toBe(200);
+    await runDurableObjectAlarm(outboxFor(h.env, HOOK_URL));
+    expect(received).toEqual([]);
+  });
+
+  it("reaches the owner as one signed event that verifies, and a tampered one does not", async () => {
+    const { h, received } = announcing();
     const video = await create(h);
     h.advance(61_000);
     await h.runAlarm(video.id); // finished, copied, announced (enqueued)
