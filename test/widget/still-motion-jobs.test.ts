@@ -80,7 +80,8 @@ describe("<still-motion> download", () => {
     const { name, href } = await saved;
     expect(name).toBe(`stillmotion-${id}.mp4`);
     expect(href).toMatch(/^blob:/);
-    expect(m.api.requests.some((r) => r.path === `/media/${id}/video`)).toBe(true);
+    const fetched = m.api.requests.find((r) => r.path === `/media/${id}/video`)!;
+    expect(new URL(fetched.url).searchParams.get("download")).toBe("1"); // an attachment
   });
 });
 

@@ -1,7 +1,9 @@
 /**
  * The Download button's work: fetch the signed video URL into a blob and save it under a real
- * file name. The `download` attribute is ignored on cross-origin links, hence the blob. As a
- * controller it owns its request and aborts it when the element leaves the page.
+ * file name. The `download` attribute is ignored on cross-origin links, hence the blob: it also
+ * lets a failed download (an expired link) show a message instead of navigating the visitor
+ * away to an error. As a controller it owns its request and aborts it when the element leaves
+ * the page.
  */
 import type { ReactiveController, ReactiveControllerHost } from "lit";
 
@@ -28,7 +30,11 @@ export class DownloadController implements ReactiveController {
     this.#request = request;
     this.#set("preparing");
     try {
-      const response = await fetch(url, {
+      // `download=1`: the worker then serves it as an attachment under its file name, so the
+      // bytes are treated as a download by anything between (and by a browser that opens it).
+      const target = new URL(url);
+      target.searchParams.set("download", "1");
+      const response = await fetch(target, {
         signal: AbortSignal.any([signal, request.signal]),
         credentials: "omit",
       });

@@ -89,6 +89,9 @@ export class JobWatcher extends DurableObject<Env> {
    */
   async refresh(input: JobRecord, force: boolean): Promise<WatchReply> {
     const rt = this.runtime();
+    // A webhook says something changed after a read already in flight began: let that read
+    // land, then ask again, rather than share an answer that may predate the change.
+    if (force && this.inflight) await this.inflight.catch(() => {});
     const record = await this.latest(jobRecord.parse(input));
     if (isTerminal(record)) return { ok: true, outcome: { record, reached: true } };
     const interval = force ? 0 : rt.config.limits.refreshIntervalMs;
