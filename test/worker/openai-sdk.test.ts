@@ -132,6 +132,17 @@ describe("the official openai SDK against the worker", () => {
     ]);
   });
 
+  it("lists and retrieves models: retrieve is the list's entry, an unknown id a NotFoundError", async () => {
+    const openai = client(harness());
+    const listed = [];
+    for await (const model of openai.models.list()) listed.push(model);
+    expect(listed.map((m) => m.id)).toEqual(["sim"]);
+    expect(await openai.models.retrieve("sim")).toEqual(listed[0]);
+    const missing = await openai.models.retrieve("sora-2").catch((error: unknown) => error);
+    expect(missing).toBeInstanceOf(OpenAI.NotFoundError);
+    expect((missing as APIError).code).toBe("model_not_found");
+  });
+
   it("receives typed errors with the param for bad requests", async () => {
     const h = harness();
     const openai = client(h);

@@ -31,6 +31,29 @@ describe("GET /v1/models", () => {
   });
 });
 
+describe("GET /v1/models/{model}", () => {
+  it("answers the same object as the list entry, and OpenAI's 404 for an unknown id", async () => {
+    const h = harness();
+    const list = (await (await h.call("/v1/models")).json()) as { data: unknown[] };
+    const one = await h.call("/v1/models/sim");
+    expect(one.status).toBe(200);
+    expect(await one.json()).toEqual(list.data[0]);
+    for (const [path, quoted] of [
+      ["/v1/models/sora-2", true],
+      ["/v1/models/%3Cscript%3E", false],
+    ] as const) {
+      const missing = await h.call(path);
+      expect(missing.status).toBe(404);
+      const { error } = (await missing.json()) as {
+        error: { code: string; param: string; type: string; message: string };
+      };
+      expect(error).toMatchObject({ code: "model_not_found", param: "model" });
+      expect(error.message.includes("sora-2")).toBe(quoted);
+      expect(error.message).not.toContain("<");
+    }
+  });
+});
+
 describe("GET /healthz and unknown paths", () => {
   it("reports healthy, and answers unknown paths with the error envelope", async () => {
     const h = harness();

@@ -17,6 +17,7 @@ describe("GET /openapi.json", () => {
       [
         "GET /healthz",
         "GET /v1/models",
+        "GET /v1/models/{model}",
         "POST /v1/sessions",
         "DELETE /v1/sessions",
         "DELETE /v1/sites/{site_id}/visitors/{visitor_id}",
