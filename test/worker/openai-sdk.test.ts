@@ -132,6 +132,40 @@ describe("the official openai SDK against the worker", () => {
     ]);
   });
 
+  it("creates with input_reference as a reference object, as the SDK encodes it (bracketed multipart)", async () => {
+    const h = harness();
+    const sent: string[] = [];
+    const openai = new OpenAI({
+      apiKey: SERVER_KEY,
+      baseURL: `${ORIGIN}/v1`,
+      maxRetries: 0,
+      fetch: async (url, init) => {
+        const request = new Request(String(url), init as RequestInit);
+        if (request.method === "POST") {
+          const form = await request
+            .clone()
+            .formData()
+            .catch(() => null);
+          if (form) sent.push(...form.keys());
+        }
+        return h.call(String(url).slice(ORIGIN.length), { ...(init as RequestInit) });
+      },
+    });
+    const dataUrl = `data:image/jpeg;base64,${btoa(String.fromCharCode(...images.landscapeJpeg))}`;
+    const created = await openai.videos.create({
+      prompt: "slow dolly in",
+      model: "sim",
+      input_reference: { image_url: dataUrl },
+    });
+    expect(created.status).toBe("queued");
+    expect(sent).toContain("input_reference[image_url]"); // how the SDK sent it
+    const byFile = await openai.videos
+      .create({ prompt: "x", model: "sim", input_reference: { file_id: "file_abc" } })
+      .catch((error: unknown) => error);
+    expect(byFile).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((byFile as APIError).param).toBe("input_reference.file_id");
+  });
+
   it("lists and retrieves models: retrieve is the list's entry, an unknown id a NotFoundError", async () => {
     const openai = client(harness());
     const listed = [];

@@ -1,7 +1,8 @@
 /**
  * Reads a create request the way OpenAI accepted it: multipart/form-data with the image as the
- * `input_reference` file, or JSON with `input_reference.image_url` as a data: URL. Remote image
- * URLs are never fetched (that would let callers aim the worker at any host).
+ * `input_reference` file, or a reference object — JSON `input_reference.image_url`, or the Node
+ * SDK's multipart `input_reference[image_url]` — holding a data: URL. Remote image URLs are never
+ * fetched (that would let callers aim the worker at any host).
  */
 import type { Context } from "hono";
 import type { AppEnv } from "../context";
@@ -50,7 +51,12 @@ async function readMultipart(c: Context<AppEnv>): Promise<CreateInputRaw> {
     fields[name] = value;
   }
   const files = form.getAll("input_reference");
-  if (files.length > 1) throw invalidRequest("Send one input_reference image.", "input_reference");
+  const reference = referenceObjectOf(form);
+  if (files.length + (reference ? 1 : 0) > 1) {
+    throw invalidRequest("Send one input_reference image.", "input_reference");
+  }
+  const parsed = parseWith(CreateVideoFields, fields);
+  if (reference) return { fields: parsed, image: imageOfReference(reference) };
   const file = files[0];
   if (file !== undefined && typeof file === "string") {
     throw invalidRequest(
@@ -59,7 +65,43 @@ async function readMultipart(c: Context<AppEnv>): Promise<CreateInputRaw> {
     );
   }
   const image = file ? new Uint8Array(await file.arrayBuffer()) : null;
-  return { fields: parseWith(CreateVideoFields, fields), image: image?.byteLength ? image : null };
+  return { fields: parsed, image: image?.byteLength ? image : null };
+}
+
+/**
+ * A reference object sent as multipart: the Node SDK encodes `input_reference: { image_url }`
+ * (or `{ file_id }`) as bracketed fields, `input_reference[image_url]`. Read like JSON's.
+ */
+function referenceObjectOf(form: FormData): { image_url?: string; file_id?: string } | null {
+  const reference: { image_url?: string; file_id?: string } = {};
+  for (const key of ["image_url", "file_id"] as const) {
+    const values = form.getAll(`input_reference[${key}]`);
+    if (values.length === 0) continue;
+    const value = values[0];
+    if (values.length > 1 || typeof value !== "string") {
+      throw invalidRequest(`Send input_reference[${key}] once, as text.`, `input_reference.${key}`);
+    }
+    reference[key] = value;
+  }
+  return Object.keys(reference).length > 0 ? reference : null;
+}
+
+/** The image a reference object names: a data: URL is decoded; a file id is not known here. */
+function imageOfReference(reference: { image_url?: string; file_id?: string }): Uint8Array {
+  if (reference.image_url !== undefined && reference.file_id !== undefined) {
+    throw invalidRequest(
+      "Send input_reference with either image_url or file_id, not both.",
+      "input_reference",
+    );
+  }
+  if (reference.file_id !== undefined) {
+    throw invalidRequest(
+      "input_reference.file_id is not supported here: send the image itself (a file, or image_url as a base64 data: URL).",
+      "input_reference.file_id",
+      "unsupported_reference",
+    );
+  }
+  return imageOfDataUrl(reference.image_url!);
 }
 
 /** Where a JSON create carries its image; see parseJsonWithDataUrl for why it is lifted out. */
@@ -73,7 +115,8 @@ async function readJson(c: Context<AppEnv>): Promise<CreateInputRaw> {
   if (!input_reference) return { fields, image: null };
   const url = input_reference.image_url;
   // The same string (compared by identity first), unless the schema ever starts rewriting it.
-  return { fields, image: lifted && lifted.url === url ? lifted.bytes : imageOfDataUrl(url) };
+  if (lifted && url !== undefined && lifted.url === url) return { fields, image: lifted.bytes };
+  return { fields, image: imageOfReference(input_reference) };
 }
 
 async function readJsonText(c: Context<AppEnv>): Promise<string> {

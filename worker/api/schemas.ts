@@ -131,7 +131,18 @@ export const CreateVideoMultipart = CreateVideoFields.extend({
 export const CreateVideoJson = CreateVideoFields.extend({
   input_reference: z
     .object({
-      image_url: z.string().openapi({ description: "A data: URL (remote URLs are not fetched)." }),
+      image_url: z
+        .string()
+        .optional()
+        .openapi({ description: "A data: URL (remote URLs are not fetched)." }),
+      file_id: z
+        .string()
+        .optional()
+        .openapi({ description: "OpenAI's uploaded-file reference: refused with a clear 400." }),
+    })
+    .refine((ref) => ref.image_url !== undefined || ref.file_id !== undefined, {
+      message: "input_reference needs image_url (a base64 data: URL)",
+      path: ["image_url"],
     })
     .optional(),
 }).openapi("CreateVideoJson");
