@@ -12,6 +12,7 @@ import { ApiError, envelope, onError } from "./errors";
 import { withConfig } from "./middleware/config";
 import { siteCors } from "./middleware/cors";
 import { registerAssetRoutes } from "./routes/assets";
+import { registerCharacterRoutes } from "./routes/characters";
 import { registerContentRoute } from "./routes/content";
 import { registerMetaRoutes } from "./routes/meta";
 import { registerModelRoutes } from "./routes/models";
@@ -51,6 +52,7 @@ export function createApp(deps: Deps): OpenAPIHono<AppEnv> {
   registerModelRoutes(app);
   registerSessionRoutes(app);
   registerContentRoute(app);
+  registerCharacterRoutes(app); // before /v1/videos/{id}: "characters" is not a video id
   registerVideoRoutes(app);
   registerWebhookRoutes(app);
   registerAssetRoutes(app); // last: everything the API does not answer

@@ -27,6 +27,8 @@ describe("GET /openapi.json", () => {
         "DELETE /v1/videos/{video_id}",
         "POST /v1/videos/{video_id}/remix",
         "GET /v1/videos/{video_id}/content",
+        "POST /v1/videos/characters",
+        "GET /v1/videos/characters/{character_id}",
         "POST /webhooks/{route_id}",
       ].sort(),
     );
