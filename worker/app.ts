@@ -14,6 +14,7 @@ import { siteCors } from "./middleware/cors";
 import { registerAssetRoutes } from "./routes/assets";
 import { registerCharacterRoutes } from "./routes/characters";
 import { registerContentRoute } from "./routes/content";
+import { registerFileRoutes } from "./routes/files";
 import { registerMetaRoutes } from "./routes/meta";
 import { registerModelRoutes } from "./routes/models";
 import { registerSessionRoutes } from "./routes/sessions";
@@ -55,6 +56,7 @@ export function createApp(deps: Deps): OpenAPIHono<AppEnv> {
   registerCharacterRoutes(app); // before /v1/videos/{id}: "characters" is not a video id
   registerVideoRoutes(app);
   registerWebhookRoutes(app);
+  registerFileRoutes(app);
   registerAssetRoutes(app); // last: everything the API does not answer
 
   app.notFound((c) => {

@@ -100,6 +100,8 @@ export interface Limits {
   jobTimeoutSeconds: number;
   /** How long our R2 copies of a finished video are kept (days). */
   resultRetentionDays: number;
+  /** How long an uploaded file (`/v1/files`) can be used before it reads as missing. */
+  fileTtlSeconds: number;
   /** New visitor identities a site may mint per clock hour, across all networks. */
   newVisitorsPerSitePerHour: number;
   /** New visitor identities one network (IPv4 address, IPv6 /64) may mint per clock hour. */
@@ -263,6 +265,7 @@ export function parseConfig(env: WorkerEnv): Config {
       jobTimeoutSeconds: intVar(env, "JOB_TIMEOUT_SECONDS", 1800, 60, 86400),
       // At most 90 days: a deleted video's tombstone is kept 91 (worker/ledger/ledger.ts).
       resultRetentionDays: intVar(env, "RESULT_RETENTION_DAYS", 30, 1, 90),
+      fileTtlSeconds: intVar(env, "FILE_TTL_SECONDS", 86400, 3600, 7 * 86400),
       newVisitorsPerSitePerHour: intVar(env, "NEW_VISITORS_PER_SITE_PER_HOUR", 600, 1, 1_000_000),
       newVisitorsPerNetworkPerHour: intVar(
         env,

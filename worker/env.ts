@@ -25,6 +25,8 @@ export interface Secrets {
   JOB_TIMEOUT_SECONDS?: string;
   /** Days our R2 copy of a finished video is kept (1–90, default 30): its `expires_at`. */
   RESULT_RETENTION_DAYS?: string;
+  /** Seconds an uploaded file (`/v1/files`) lives (3600–604800, default 86400): its `expires_at`. */
+  FILE_TTL_SECONDS?: string;
   /**
    * Spend safety (docs/decisions/0010-spend-ledger.md): `on` refuses every paid create; daily
    * caps in USD (decimal strings, e.g. "2.50"; 0 allows no paid video) and videos per visitor.

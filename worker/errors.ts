@@ -173,8 +173,12 @@ function fromHttpException(err: HTTPException): ApiError {
       "unsupported_content_type",
     );
   }
+  // Hono's form validator (POST /v1/files) says so in its message; every other body is JSON.
+  const form = err.message.startsWith("Malformed FormData");
   return invalidRequest(
-    "The request body could not be parsed. Send valid JSON and try again.",
+    form
+      ? "The multipart body could not be read. Check the form encoding and try again."
+      : "The request body could not be parsed. Send valid JSON and try again.",
     null,
     "malformed_body",
   );

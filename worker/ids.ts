@@ -23,12 +23,16 @@ function random128(): string {
 
 export const newVideoId = () => `video_${random128()}`;
 export const newVisitorId = () => `vis_${random128()}`;
+/** An uploaded file (`/v1/files`); OpenAI's `file-…` ids are not ours, so they never match. */
+export const newFileId = () => `file_${random128()}`;
 
 const VIDEO_ID = /^video_[0-9a-hjkmnp-tv-z]{26}$/;
 const VISITOR_ID = /^vis_[0-9a-hjkmnp-tv-z]{26}$/;
+const FILE_ID = /^file_[0-9a-hjkmnp-tv-z]{26}$/;
 
 export const isVideoId = (value: string) => VIDEO_ID.test(value);
 export const isVisitorId = (value: string) => VISITOR_ID.test(value);
+export const isFileId = (value: string) => FILE_ID.test(value);
 
 /** The owner string of a visitor's jobs and ledger rows. */
 export const visitorOwner = (siteId: string, visitorId: string) => `site:${siteId}:${visitorId}`;

@@ -159,11 +159,31 @@ describe("the official openai SDK against the worker", () => {
     });
     expect(created.status).toBe("queued");
     expect(sent).toContain("input_reference[image_url]"); // how the SDK sent it
-    const byFile = await openai.videos
+
+    const uploaded = await openai.files.create({
+      file: await toFile(images.landscapeJpeg, "photo.jpg", { type: "image/jpeg" }),
+      purpose: "vision",
+    });
+    expect(uploaded).toMatchObject({
+      object: "file",
+      bytes: images.landscapeJpeg.byteLength,
+      filename: "photo.jpg",
+      purpose: "vision",
+      status: "processed",
+    });
+    const byFile = await openai.videos.create({
+      prompt: "slow dolly in",
+      model: "sim",
+      input_reference: { file_id: uploaded.id },
+    });
+    expect(byFile).toMatchObject({ status: "queued", size: "1280x720" });
+    expect(sent).toContain("input_reference[file_id]");
+
+    const unknown = await openai.videos
       .create({ prompt: "x", model: "sim", input_reference: { file_id: "file_abc" } })
       .catch((error: unknown) => error);
-    expect(byFile).toBeInstanceOf(OpenAI.BadRequestError);
-    expect((byFile as APIError).param).toBe("input_reference.file_id");
+    expect(unknown).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((unknown as APIError).param).toBe("input_reference.file_id");
   });
 
   it("lists and retrieves models: retrieve is the list's entry, an unknown id a NotFoundError", async () => {

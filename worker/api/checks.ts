@@ -77,6 +77,14 @@ export function readImage(route: Route, bytes: Uint8Array | null): InputImage | 
       "image_not_supported",
     );
   }
+  return checkImageBytes(bytes, "input_reference");
+}
+
+/**
+ * A well-formed JPEG, PNG or WebP by its bytes alone (the declared type is never trusted);
+ * `param` names the field in every refusal. Shared by create and by file uploads.
+ */
+export function checkImageBytes(bytes: Uint8Array, param: string): InputImage {
   const sniffed = sniffImage(bytes);
   if (!sniffed.ok) {
     const what =
@@ -84,8 +92,8 @@ export function readImage(route: Route, bytes: Uint8Array | null): InputImage | 
         ? "is damaged or truncated"
         : `is ${sniffed.detected ?? "not an image we can read"}`;
     throw invalidRequest(
-      `input_reference ${what}. Upload a JPEG, PNG or WebP image.`,
-      "input_reference",
+      `${param} ${what}. Upload a JPEG, PNG or WebP image.`,
+      param,
       sniffed.reason === "malformed" ? "invalid_image" : "unsupported_image_type",
     );
   }
@@ -94,8 +102,8 @@ export function readImage(route: Route, bytes: Uint8Array | null): InputImage | 
   const structure = checkStructure(bytes, sniffed.mime);
   if (!structure.ok) {
     throw invalidRequest(
-      `input_reference is not a well-formed ${FORMAT[sniffed.mime]} image: ${structure.problem}. Upload the image file itself, exported again if need be.`,
-      "input_reference",
+      `${param} is not a well-formed ${FORMAT[sniffed.mime]} image: ${structure.problem}. Upload the image file itself, exported again if need be.`,
+      param,
       "invalid_image",
     );
   }

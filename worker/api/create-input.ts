@@ -1,13 +1,16 @@
 /**
  * Reads a create request the way OpenAI accepted it: multipart/form-data with the image as the
  * `input_reference` file, or a reference object — JSON `input_reference.image_url`, or the Node
- * SDK's multipart `input_reference[image_url]` — holding a data: URL. Remote image URLs are never
- * fetched (that would let callers aim the worker at any host).
+ * SDK's multipart `input_reference[image_url]` — holding a data: URL, or `file_id` naming the
+ * caller's upload from `POST /v1/files`. An https image URL is fetched for server keys only,
+ * under worker/media/remote-image.ts's rules; a visitor's page uploads the file.
  */
 import type { Context } from "hono";
 import type { AppEnv } from "../context";
 import { invalidRequest } from "../errors";
 import { decodeDataUrl, parseJsonWithDataUrl } from "../media/data-url";
+import { fetchRemoteImage } from "../media/remote-image";
+import { openFile } from "../store/files";
 import { CreateVideoFields, CreateVideoJson } from "./schemas";
 import { parseWith } from "./validate";
 
@@ -56,7 +59,7 @@ async function readMultipart(c: Context<AppEnv>): Promise<CreateInputRaw> {
     throw invalidRequest("Send one input_reference image.", "input_reference");
   }
   const parsed = parseWith(CreateVideoFields, fields);
-  if (reference) return { fields: parsed, image: imageOfReference(reference) };
+  if (reference) return { fields: parsed, image: await imageOfReference(c, reference) };
   const file = files[0];
   if (file !== undefined && typeof file === "string") {
     throw invalidRequest(
@@ -86,23 +89,65 @@ function referenceObjectOf(form: FormData): { image_url?: string; file_id?: stri
   return Object.keys(reference).length > 0 ? reference : null;
 }
 
-/** The image a reference object names: a data: URL is decoded; a file id is not known here. */
-function imageOfReference(reference: { image_url?: string; file_id?: string }): Uint8Array {
+/** The image a reference object names: a data: URL decoded, or the caller's uploaded file. */
+async function imageOfReference(
+  c: Context<AppEnv>,
+  reference: { image_url?: string; file_id?: string },
+): Promise<Uint8Array> {
   if (reference.image_url !== undefined && reference.file_id !== undefined) {
     throw invalidRequest(
       "Send input_reference with either image_url or file_id, not both.",
       "input_reference",
     );
   }
-  if (reference.file_id !== undefined) {
+  if (reference.file_id !== undefined) return imageOfFile(c, reference.file_id);
+  const url = reference.image_url!;
+  if (/^https:\/\//i.test(url)) return imageOfRemoteUrl(c, url);
+  return imageOfDataUrl(url);
+}
+
+/**
+ * An https image URL, fetched for a server key's backend only: a visitor's request comes from a
+ * public page, which must not be able to aim the worker at any host (the widget uploads the
+ * file instead). The fetch's own rules are in worker/media/remote-image.ts.
+ */
+async function imageOfRemoteUrl(c: Context<AppEnv>, url: string): Promise<Uint8Array> {
+  if (c.var.principal.kind !== "server") {
     throw invalidRequest(
-      "input_reference.file_id is not supported here: send the image itself (a file, or image_url as a base64 data: URL).",
-      "input_reference.file_id",
-      "unsupported_reference",
+      "input_reference.image_url must be a base64 data: URL here: upload the image file instead of linking it.",
+      "input_reference.image_url",
     );
   }
-  return imageOfDataUrl(reference.image_url!);
+  return fetchRemoteImage(url, {
+    fetch: c.var.deps.fetch,
+    maxBytes: c.var.config.limits.maxUploadBytes,
+  });
 }
+
+/**
+ * The bytes of the caller's own, unexpired upload, exactly as a multipart `input_reference` file
+ * would give them: the same checks follow. Unknown, someone else's and expired read alike.
+ */
+async function imageOfFile(c: Context<AppEnv>, fileId: string): Promise<Uint8Array> {
+  const opened = await openFile(c.env.RESULTS, {
+    id: fileId,
+    owner: c.var.principal.owner,
+    nowMs: c.var.deps.now(),
+  });
+  if (!opened) {
+    throw invalidRequest(
+      `input_reference.file_id names no file of yours: it is unknown, was deleted, or has expired (uploads last ${hours(c.var.config.limits.fileTtlSeconds)}). Upload the image again with POST /v1/files, or send it as input_reference.`,
+      "input_reference.file_id",
+      "file_not_found",
+    );
+  }
+  return new Uint8Array(await new Response(opened.body).arrayBuffer());
+}
+
+const hours = (seconds: number) => {
+  const h = Math.round(seconds / 3600);
+  return h === 1 ? "1 hour" : `${h} hours`;
+};
 
 /** Where a JSON create carries its image; see parseJsonWithDataUrl for why it is lifted out. */
 const IMAGE_URL_PATH = ["input_reference", "image_url"] as const;
@@ -116,7 +161,7 @@ async function readJson(c: Context<AppEnv>): Promise<CreateInputRaw> {
   const url = input_reference.image_url;
   // The same string (compared by identity first), unless the schema ever starts rewriting it.
   if (lifted && url !== undefined && lifted.url === url) return { fields, image: lifted.bytes };
-  return { fields, image: imageOfReference(input_reference) };
+  return { fields, image: await imageOfReference(c, input_reference) };
 }
 
 async function readJsonText(c: Context<AppEnv>): Promise<string> {
@@ -149,7 +194,7 @@ function imageOfDataUrl(url: string): Uint8Array {
   throw invalidRequest(
     decoded.reason === "invalid_base64"
       ? "input_reference.image_url is not valid base64."
-      : "input_reference.image_url must be a base64 data: URL (data:image/png;base64,…); remote URLs are not fetched. Or upload the file as multipart.",
+      : "input_reference.image_url must be a base64 data: URL (data:image/png;base64,…) or, for a server key, an https:// URL. Or upload the file as multipart.",
     "input_reference.image_url",
   );
 }

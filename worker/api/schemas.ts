@@ -5,6 +5,7 @@
  */
 import { z } from "@hono/zod-openapi";
 import { FAILURE_CODES, VARIANTS, VIDEO_STATUSES } from "../providers/types";
+import { FILE_PURPOSES } from "../store/files";
 
 export const ErrorSchema = z
   .object({
@@ -134,14 +135,15 @@ export const CreateVideoJson = CreateVideoFields.extend({
       image_url: z
         .string()
         .optional()
-        .openapi({ description: "A data: URL (remote URLs are not fetched)." }),
+        .openapi({ description: "A base64 data: URL; an https:// URL only for server keys." }),
       file_id: z
         .string()
         .optional()
-        .openapi({ description: "OpenAI's uploaded-file reference: refused with a clear 400." }),
+        .openapi({ description: "The id of your image uploaded with POST /v1/files." }),
     })
     .refine((ref) => ref.image_url !== undefined || ref.file_id !== undefined, {
-      message: "input_reference needs image_url (a base64 data: URL)",
+      message:
+        "input_reference needs image_url (a base64 data: URL) or file_id (from POST /v1/files)",
       path: ["image_url"],
     })
     .optional(),
@@ -227,3 +229,38 @@ export const VisitorParams = z.object({
 });
 
 export const HealthSchema = z.object({ ok: z.literal(true) }).openapi("Health");
+
+export const FileUpload = z
+  .object({
+    // Checked in the handler (a File, then its bytes): zod cannot describe a binary part.
+    file: z.any().openapi({
+      type: "string",
+      format: "binary",
+      description: "A JPEG, PNG or WebP image; the only files this service can use.",
+    }),
+    purpose: z.enum(FILE_PURPOSES, {
+      error: `purpose must be one of ${FILE_PURPOSES.join(", ")}`,
+    }),
+  })
+  .openapi("FileUpload");
+
+export const FileSchema = z
+  .object({
+    id: z.string().openapi({ example: "file_0f3k9q2m7c1x8v5b4n6p0r2t3w" }),
+    object: z.literal("file"),
+    bytes: z.number().int(),
+    created_at: z.number().int(),
+    expires_at: z.number().int(),
+    filename: z.string(),
+    purpose: z.enum(FILE_PURPOSES),
+    status: z.literal("processed"),
+  })
+  .openapi("File");
+
+export const DeletedFileSchema = z
+  .object({ id: z.string(), object: z.literal("file"), deleted: z.literal(true) })
+  .openapi("DeletedFile");
+
+export const FileIdParam = z.object({
+  file_id: z.string().openapi({ param: { name: "file_id", in: "path" }, example: "file_…" }),
+});

@@ -13,9 +13,9 @@ import { ApiError, envelope, invalidRequest } from "../errors";
 
 /**
  * `maxBytes` overrides the configured upload limit for small bodies (sessions, remix, webhooks);
- * only an upload, which carries an image, is told to send a smaller one.
+ * only an upload, which carries an image, is told to send a smaller one, in its `uploadParam`.
  */
-export function limitBody(maxBytes?: number) {
+export function limitBody(maxBytes?: number, uploadParam = "input_reference") {
   return createMiddleware<AppEnv>(async function limitBody(c, next) {
     const maxSize = maxBytes ?? c.var.config.limits.maxUploadBytes;
     const advice = maxBytes
@@ -24,7 +24,7 @@ export function limitBody(maxBytes?: number) {
     const tooLarge = () =>
       new ApiError(413, `The request body is larger than ${formatBytes(maxSize)}. ${advice}`, {
         code: "request_too_large",
-        param: maxBytes ? null : "input_reference",
+        param: maxBytes ? null : uploadParam,
       });
     const declared = c.req.header("content-length");
     if (declared !== undefined) {

@@ -30,6 +30,10 @@ describe("GET /openapi.json", () => {
         "POST /v1/videos/characters",
         "GET /v1/videos/characters/{character_id}",
         "POST /webhooks/{route_id}",
+        "POST /v1/files",
+        "GET /v1/files/{file_id}",
+        "DELETE /v1/files/{file_id}",
+        "GET /v1/files/{file_id}/content",
       ].sort(),
     );
     const video = doc.components.schemas.Video!.properties!;

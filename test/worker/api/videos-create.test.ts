@@ -228,13 +228,25 @@ describe("POST /v1/videos", () => {
     await expectError(text, 400, null, /multipart\/form-data/);
   });
 
-  it("never fetches a remote image URL", async () => {
-    const h = harness();
-    const response = await h.server(
-      "/v1/videos",
-      post({ prompt: "x", input_reference: { image_url: "https://evil.example/a.png" } }),
-    );
-    await expectError(response, 400, "input_reference.image_url", /remote URLs are not fetched/);
+  it("fetches an https image URL for a server key only, and never for a visitor", async () => {
+    const fetched: string[] = [];
+    const h = harness({
+      fetch: async (input) => {
+        fetched.push(String(input));
+        return new Response(images.landscapeJpeg, { headers: { "content-type": "image/jpeg" } });
+      },
+    });
+    const body = {
+      prompt: "x",
+      input_reference: { image_url: "https://images.example.com/a.jpg" },
+    };
+    const served = await h.server("/v1/videos", post(body));
+    expect(served.status).toBe(200);
+    expect(fetched).toEqual(["https://images.example.com/a.jpg"]);
+    const { token } = await h.session();
+    const visitor = await h.asVisitor(token, "/v1/videos", post(body));
+    await expectError(visitor, 400, "input_reference.image_url", /upload the image file/);
+    expect(fetched).toHaveLength(1);
   });
 
   it("passes provider refusals on as clear errors and stores nothing", async () => {

@@ -1033,7 +1033,7 @@ describe("hostile inputs", () => {
       );
       await refused(`image_url ${url}`, response, 400, {
         param: "input_reference.image_url",
-        message: /remote URLs are not fetched/,
+        message: /data: URL/,
       });
     }
     const html = await s.h.server(

@@ -640,10 +640,19 @@ describe("secrets hygiene", () => {
     }
     const everything = [...seen, ...lines.map((text, i) => ({ label: `console line ${i}`, text }))];
     expect(leaks(everything)).toEqual([]);
+    // Ids minted by us or by the fakes (video ids, UUIDs, reservation and event ids) are random:
+    // a four-character slice of a hex key turns up inside one by chance now and then. They are
+    // taken out before looking; nothing of a key can be in them.
+    const withoutIds = (text: string) =>
+      text
+        .replace(/\bvideo_[0-9a-z]{26}\b/g, "<id>")
+        .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi, "<id>")
+        .replace(/\bmsg_[0-9a-f]{32}\b/g, "<id>");
     const fragments: string[] = [];
     for (const [model, slices] of quoted) {
       for (const slice of slices) {
-        for (const { label, text } of everything) {
+        for (const { label, text: raw } of everything) {
+          const text = withoutIds(raw);
           if (text.includes(slice))
             fragments.push(`[${model}] ${JSON.stringify(slice)} in ${label}`);
         }

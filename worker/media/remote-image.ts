@@ -1,0 +1,95 @@
+/**
+ * Fetches an `input_reference.image_url` given as an `https://` URL — for server-key callers
+ * only (a visitor's page uploads the file; a public page must not be able to aim the worker at
+ * any host). Deny by default: https only, no credentials in the URL, no IP literals or local
+ * names, the default port, at most three redirects each held to the same rules, a timeout, and a
+ * byte limit counted as the body streams. What arrives is then checked by its structure like
+ * any upload (worker/media/structure.ts) by the caller.
+ */
+import { invalidRequest } from "../errors";
+
+export interface RemoteImageOptions {
+  fetch: typeof fetch;
+  maxBytes: number;
+  timeoutMs?: number;
+}
+
+const PARAM = "input_reference.image_url";
+const MAX_REDIRECTS = 3;
+
+export async function fetchRemoteImage(
+  url: string,
+  options: RemoteImageOptions,
+): Promise<Uint8Array> {
+  const signal = AbortSignal.timeout(options.timeoutMs ?? 10_000);
+  let target = allowedUrl(url);
+  for (let hop = 0; ; hop++) {
+    let response: Response;
+    try {
+      // Raced as well as aborted: the timeout holds even for a fetch that ignores its signal.
+      response = await Promise.race([
+        options.fetch(target, { redirect: "manual", signal, headers: { accept: "image/*" } }),
+        new Promise<never>((_, reject) => {
+          if (signal.aborted) reject(signal.reason);
+          signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+        }),
+      ]);
+    } catch {
+      throw refused("could not be fetched (no answer in time, or the connection failed)");
+    }
+    const location = response.headers.get("location");
+    if (response.status >= 300 && response.status < 400 && location) {
+      await response.body?.cancel().catch(() => {});
+      if (hop >= MAX_REDIRECTS) throw refused("redirects more than three times");
+      target = allowedUrl(new URL(location, target).href);
+      continue;
+    }
+    if (response.status !== 200 || !response.body) {
+      await response.body?.cancel().catch(() => {});
+      throw refused(`answered HTTP ${response.status}`);
+    }
+    return readCapped(response, options.maxBytes);
+  }
+}
+
+/** The URL as fetched, or a 400 saying which rule it breaks. */
+function allowedUrl(text: string): URL {
+  const url = URL.canParse(text) ? new URL(text) : null;
+  if (!url || url.protocol !== "https:") throw refused("must be an https:// URL or a data: URL");
+  if (url.username || url.password) throw refused("must not carry credentials");
+  if (url.port !== "") throw refused("must use the default https port");
+  const host = url.hostname.toLowerCase();
+  const ipLiteral = /^\d{1,3}(\.\d{1,3}){3}$/.test(host) || host.startsWith("[");
+  const local =
+    !host.includes(".") ||
+    /\.(localhost|local|internal|lan|home|arpa|test|invalid)$/.test(host) ||
+    host === "localhost";
+  if (ipLiteral || local) throw refused("must name a public host, not an address or a local name");
+  return url;
+}
+
+async function readCapped(response: Response, maxBytes: number): Promise<Uint8Array> {
+  const declared = Number(response.headers.get("content-length") ?? NaN);
+  if (declared > maxBytes) {
+    await response.body!.cancel().catch(() => {});
+    throw refused(`is larger than the ${Math.round(maxBytes / 1024 / 1024)} MB upload limit`);
+  }
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for await (const chunk of response.body!) {
+    total += chunk.byteLength;
+    if (total > maxBytes) {
+      throw refused(`is larger than the ${Math.round(maxBytes / 1024 / 1024)} MB upload limit`);
+    }
+    chunks.push(chunk);
+  }
+  const bytes = new Uint8Array(total);
+  let at = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return bytes;
+}
+
+const refused = (why: string) => invalidRequest(`input_reference.image_url ${why}.`, PARAM);

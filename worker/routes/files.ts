@@ -1,0 +1,178 @@
+/**
+ * `/v1/files`: OpenAI's uploads, so `files.create` then `videos.create({ input_reference:
+ * { file_id } })` works unchanged. Only images are useful here, so only a well-formed JPEG, PNG
+ * or WebP is stored (worker/store/files.ts), for `FILE_TTL_SECONDS`. Every call is its owner's:
+ * someone else's file answers exactly like a missing one.
+ */
+import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
+import type { Context, MiddlewareHandler } from "hono";
+import { checkImageBytes } from "../api/checks";
+import { DeletedFileSchema, FileIdParam, FileSchema, FileUpload } from "../api/schemas";
+import type { AppEnv } from "../context";
+import { invalidRequest, notFound } from "../errors";
+import { newFileId } from "../ids";
+import { requireAuth } from "../middleware/auth";
+import { limitBody } from "../middleware/limits";
+import {
+  deleteFile,
+  findFile,
+  openFile,
+  saveFile,
+  type FileLookup,
+  type StoredFile,
+} from "../store/files";
+import { errorResponses, jsonContent } from "./openapi-helpers";
+
+type C = Context<AppEnv>;
+
+/** A file's record and bytes are private to its owner: no cache may keep either. */
+const noStore: MiddlewareHandler<AppEnv> = async (c, next) => {
+  await next();
+  c.res.headers.set("cache-control", "no-store");
+};
+
+/** Longest filename kept: R2 custom metadata is small (2 KB for all of it). */
+const MAX_FILENAME = 255;
+
+export function registerFileRoutes(app: OpenAPIHono<AppEnv>): void {
+  app.use("/v1/files", requireAuth(), noStore);
+  app.use("/v1/files/*", requireAuth(), noStore);
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/files",
+      summary: "Upload an image (JPEG, PNG or WebP) to use as input_reference.file_id",
+      security: [{ bearer: [] }],
+      middleware: [limitBody(undefined, "file")] as const,
+      request: {
+        body: { required: true, content: { "multipart/form-data": { schema: FileUpload } } },
+      },
+      responses: {
+        200: jsonContent(FileSchema, "The stored file"),
+        ...errorResponses(400, 401, 413),
+      },
+    }),
+    async (c) => {
+      const { file, purpose } = c.req.valid("form");
+      const { bytes, mime, filename } = await readUpload(file);
+      const created = Math.floor(c.var.deps.now() / 1000);
+      const stored = await saveFile(
+        c.env.RESULTS,
+        {
+          id: newFileId(),
+          owner: c.var.principal.owner,
+          filename,
+          purpose,
+          mime,
+          created_at: created,
+          expires_at: created + c.var.config.limits.fileTtlSeconds,
+        },
+        bytes,
+      );
+      return c.json(fileObject(stored), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/files/{file_id}",
+      summary: "Retrieve one of your files",
+      security: [{ bearer: [] }],
+      request: { params: FileIdParam },
+      responses: { 200: jsonContent(FileSchema, "The file"), ...errorResponses(401, 404) },
+    }),
+    async (c) => {
+      const file = await findFile(c.env.RESULTS, lookup(c, c.req.valid("param").file_id));
+      if (!file) throw fileNotFound();
+      return c.json(fileObject(file), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/files/{file_id}/content",
+      summary: "Download one of your files",
+      security: [{ bearer: [] }],
+      request: { params: FileIdParam },
+      responses: {
+        200: {
+          description: "The image as uploaded, typed by its bytes",
+          content: Object.fromEntries(
+            ["image/jpeg", "image/png", "image/webp"].map((type) => [
+              type,
+              { schema: { type: "string" as const, format: "binary" } },
+            ]),
+          ),
+        },
+        ...errorResponses(401, 404),
+      },
+    }),
+    async (c) => {
+      const opened = await openFile(c.env.RESULTS, lookup(c, c.req.valid("param").file_id));
+      if (!opened) throw fileNotFound();
+      const { file, body } = opened;
+      return c.body(body, 200, {
+        "content-type": file.mime,
+        "content-length": String(file.bytes),
+        "content-disposition": `attachment; filename*=UTF-8''${encodeURIComponent(file.filename)}`,
+      });
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "delete",
+      path: "/v1/files/{file_id}",
+      summary: "Delete one of your files",
+      security: [{ bearer: [] }],
+      request: { params: FileIdParam },
+      responses: { 200: jsonContent(DeletedFileSchema, "Deleted"), ...errorResponses(401, 404) },
+    }),
+    async (c) => {
+      const file = await findFile(c.env.RESULTS, lookup(c, c.req.valid("param").file_id));
+      if (!file) throw fileNotFound();
+      await deleteFile(c.env.RESULTS, file.id);
+      return c.json({ id: file.id, object: "file" as const, deleted: true as const }, 200);
+    },
+  );
+}
+
+const lookup = (c: C, id: string): FileLookup => ({
+  id,
+  owner: c.var.principal.owner,
+  nowMs: c.var.deps.now(),
+});
+
+const fileNotFound = () => notFound("file", "file_id");
+
+/** The form's `file` part, checked as an image by its bytes (its declared type is ignored). */
+async function readUpload(part: unknown) {
+  if (!(part instanceof File)) {
+    throw invalidRequest("file must be one uploaded image file (JPEG, PNG or WebP).", "file");
+  }
+  const bytes = new Uint8Array(await part.arrayBuffer());
+  const { mime } = checkImageBytes(bytes, "file");
+  return { bytes, mime, filename: filenameOf(part.name) };
+}
+
+/** The name as sent, without control characters and cut to what metadata can hold. */
+function filenameOf(name: string): string {
+  const clean = name.replace(/[\u0000-\u001f\u007f]/g, "").trim();
+  return clean.slice(0, MAX_FILENAME) || "upload";
+}
+
+function fileObject(file: StoredFile) {
+  return {
+    id: file.id,
+    object: "file" as const,
+    bytes: file.bytes,
+    created_at: file.created_at,
+    expires_at: file.expires_at,
+    filename: file.filename,
+    purpose: file.purpose,
+    status: "processed" as const,
+  };
+}
