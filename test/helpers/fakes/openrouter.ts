@@ -18,6 +18,7 @@
 import { ContractFake, ContractViolation, patternBytes } from "./base";
 import type { RecordedBase, ScriptedBase } from "./base";
 import { rangeAnswer } from "./range";
+import { hmacSha256 } from "../hmac";
 
 export const OPENROUTER_BASE = "https://openrouter.ai/api/v1";
 /** Not OpenRouter's: a stand-in storage host for the content-redirect tests (§4 "Redirects"). */
@@ -457,19 +458,8 @@ export function failure(
 
 /** `hex(HMAC-SHA256(UTF-8 secret, "<t>," + body))` (§6), written apart from the adapter's. */
 export async function signOpenRouter(secret: string, timestamp: string, body: string) {
-  const key = await crypto.subtle.importKey(
-    "raw",
-    new TextEncoder().encode(secret),
-    { name: "HMAC", hash: "SHA-256" },
-    false,
-    ["sign"],
-  );
-  const mac = await crypto.subtle.sign(
-    "HMAC",
-    key,
-    new TextEncoder().encode(`${timestamp},${body}`),
-  );
-  return [...new Uint8Array(mac)].map((b) => b.toString(16).padStart(2, "0")).join("");
+  const mac = await hmacSha256(secret, `${timestamp},${body}`);
+  return [...mac].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 /** The image type by its magic bytes, or null. */

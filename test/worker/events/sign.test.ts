@@ -7,6 +7,7 @@ import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
 import { eventId, signedHeaders } from "../../../worker/events/sign";
 import { HOOK_SECRET, OTHER_HOOK_SECRET } from "./outbox-kit";
+import { hmacSha256 } from "../../helpers/hmac";
 
 const BODY = JSON.stringify({
   type: "video.completed",
@@ -17,19 +18,9 @@ const ID = "msg_0123456789abcdef0123456789abcdef";
 
 /** `v1,` + base64 HMAC-SHA256 of `id.timestamp.body` keyed with the decoded secret (the spec). */
 async function specSignature(secret: string, id: string, timestamp: string, body: string) {
-  const key = await crypto.subtle.importKey(
-    "raw",
-    Uint8Array.from(atob(secret.slice("whsec_".length)), (c) => c.charCodeAt(0)),
-    { name: "HMAC", hash: "SHA-256" },
-    false,
-    ["sign"],
-  );
-  const mac = await crypto.subtle.sign(
-    "HMAC",
-    key,
-    new TextEncoder().encode(`${id}.${timestamp}.${body}`),
-  );
-  return `v1,${btoa(String.fromCharCode(...new Uint8Array(mac)))}`;
+  const key = Uint8Array.from(atob(secret.slice("whsec_".length)), (c) => c.charCodeAt(0));
+  const mac = await hmacSha256(key, `${id}.${timestamp}.${body}`);
+  return `v1,${btoa(String.fromCharCode(...mac))}`;
 }
 
 describe("signedHeaders", () => {
