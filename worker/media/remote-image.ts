@@ -58,7 +58,9 @@ function allowedUrl(text: string): URL {
   if (!url || url.protocol !== "https:") throw refused("must be an https:// URL or a data: URL");
   if (url.username || url.password) throw refused("must not carry credentials");
   if (url.port !== "") throw refused("must use the default https port");
-  const host = url.hostname.toLowerCase();
+  // A trailing dot names the same host ("localhost." is localhost); WHATWG parsing has already
+  // turned numeric forms (2130706433, 0x7f.1) into dotted quads.
+  const host = url.hostname.toLowerCase().replace(/\.$/, "");
   const ipLiteral = /^\d{1,3}(\.\d{1,3}){3}$/.test(host) || host.startsWith("[");
   const local =
     !host.includes(".") ||
