@@ -6,7 +6,7 @@
  * byte limit counted as the body streams. What arrives is then checked by its structure like
  * any upload (worker/media/structure.ts) by the caller.
  */
-import { invalidRequest } from "../errors";
+import { ApiError, invalidRequest } from "../errors";
 
 export interface RemoteImageOptions {
   fetch: typeof fetch;
@@ -26,14 +26,10 @@ export async function fetchRemoteImage(
   for (let hop = 0; ; hop++) {
     let response: Response;
     try {
-      // Raced as well as aborted: the timeout holds even for a fetch that ignores its signal.
-      response = await Promise.race([
+      response = await raced(
         options.fetch(target, { redirect: "manual", signal, headers: { accept: "image/*" } }),
-        new Promise<never>((_, reject) => {
-          if (signal.aborted) reject(signal.reason);
-          signal.addEventListener("abort", () => reject(signal.reason), { once: true });
-        }),
-      ]);
+        signal,
+      );
     } catch {
       throw refused("could not be fetched (no answer in time, or the connection failed)");
     }
@@ -48,8 +44,25 @@ export async function fetchRemoteImage(
       await response.body?.cancel().catch(() => {});
       throw refused(`answered HTTP ${response.status}`);
     }
-    return readCapped(response, options.maxBytes);
+    try {
+      return await raced(readCapped(response, options.maxBytes), signal);
+    } catch (error) {
+      if (error instanceof ApiError) throw error;
+      await response.body?.cancel().catch(() => {});
+      throw refused("could not be read to the end (too slow, or the connection failed)");
+    }
   }
+}
+
+/** `work`, or the signal's abort: the timeout holds even where a fetch ignores its signal. */
+function raced<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  return Promise.race([
+    work,
+    new Promise<never>((_, reject) => {
+      if (signal.aborted) reject(signal.reason);
+      signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+    }),
+  ]);
 }
 
 /** The URL as fetched, or a 400 saying which rule it breaks. */

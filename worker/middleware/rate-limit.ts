@@ -126,23 +126,28 @@ export function sessionBrake() {
  * Create and remix (after auth): per caller and, for visitors, per network too — many fresh
  * visitor ids from one address are still one client. Server keys have their own, higher brake
  * and skip the network one: one backend may start videos for many people from one address.
+ * `uploads` (POST /v1/files) get the same brakes on counters of their own, so uploading a
+ * photo does not use up a visitor's creates, and filling storage is as slow as spending.
  */
-export function createBrakes() {
+export function createBrakes(what: "videos" | "uploads" = "videos") {
+  const counter = what === "uploads" ? "upload:" : "";
+  const noun = what === "uploads" ? "uploads" : "new videos";
   return inOrder(
     rateLimit({
       binding: (env) => env.CREATES_PER_IP,
-      key: (c) => (c.var.principal.kind === "visitor" ? `ip:${clientNetwork(c)}` : null),
-      what: "new videos from your network",
+      key: (c) => (c.var.principal.kind === "visitor" ? `${counter}ip:${clientNetwork(c)}` : null),
+      what: `${noun} from your network`,
     }),
     rateLimit({
       binding: (env) => env.CREATES_PER_VISITOR,
-      key: (c) => (c.var.principal.kind === "visitor" ? c.var.principal.owner : null),
-      what: "new videos from you",
+      key: (c) =>
+        c.var.principal.kind === "visitor" ? `${counter}${c.var.principal.owner}` : null,
+      what: `${noun} from you`,
     }),
     rateLimit({
       binding: (env) => env.CREATES_PER_SERVER_KEY,
-      key: (c) => (c.var.principal.kind === "server" ? c.var.principal.owner : null),
-      what: "new videos with this key",
+      key: (c) => (c.var.principal.kind === "server" ? `${counter}${c.var.principal.owner}` : null),
+      what: `${noun} with this key`,
     }),
   );
 }

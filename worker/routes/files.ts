@@ -13,6 +13,8 @@ import { invalidRequest, notFound } from "../errors";
 import { newFileId } from "../ids";
 import { requireAuth } from "../middleware/auth";
 import { limitBody } from "../middleware/limits";
+import { createBrakes } from "../middleware/rate-limit";
+import { MEDIA_CSP } from "../media/media-type";
 import {
   deleteFile,
   findFile,
@@ -44,7 +46,7 @@ export function registerFileRoutes(app: OpenAPIHono<AppEnv>): void {
       path: "/v1/files",
       summary: "Upload an image (JPEG, PNG or WebP) to use as input_reference.file_id",
       security: [{ bearer: [] }],
-      middleware: [limitBody(undefined, "file")] as const,
+      middleware: [createBrakes("uploads"), limitBody(undefined, "file")] as const,
       request: {
         body: { required: true, content: { "multipart/form-data": { schema: FileUpload } } },
       },
@@ -118,6 +120,8 @@ export function registerFileRoutes(app: OpenAPIHono<AppEnv>): void {
         "content-type": file.mime,
         "content-length": String(file.bytes),
         "content-disposition": `attachment; filename*=UTF-8''${encodeURIComponent(file.filename)}`,
+        "x-content-type-options": "nosniff",
+        "content-security-policy": MEDIA_CSP,
       });
     },
   );
@@ -160,8 +164,10 @@ async function readUpload(part: unknown) {
 
 /** The name as sent, without control characters and cut to what metadata can hold. */
 function filenameOf(name: string): string {
-  const clean = name.replace(/[\u0000-\u001f\u007f]/g, "").trim();
-  return clean.slice(0, MAX_FILENAME) || "upload";
+  // Control characters (C0, C1) and bidi overrides could spoof what a name shows; the cut is by
+  // code point, so no surrogate pair is split (encodeURIComponent would throw on half of one).
+  const clean = name.replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, "").trim();
+  return Array.from(clean).slice(0, MAX_FILENAME).join("") || "upload";
 }
 
 function fileObject(file: StoredFile) {

@@ -4,12 +4,15 @@
  * the file (a KV record might not be there yet). Video copies live under `v1/video_…/`, a prefix
  * no file key can share.
  *
+ * R2 failing is answered like KV failing: `503 storage_unavailable` with Retry-After.
+ *
  * Expiry is judged here against the worker's clock, never handed to R2 as an absolute time: a
  * file past `expires_at` reads as missing and is deleted on sight.
  */
 import { z } from "zod";
 import { isFileId } from "../ids";
 import { log } from "../log";
+import { storage } from "./jobs";
 
 /** OpenAI's purposes (the SDK's `FilePurpose`): all are accepted, and every file is an image. */
 export const FILE_PURPOSES = [
@@ -52,14 +55,16 @@ export async function saveFile(
   const customMetadata = Object.fromEntries(
     Object.entries(meta).map(([name, value]) => [name, String(value)]),
   );
-  await bucket.put(fileKey(id), body, { customMetadata, httpMetadata: { contentType: file.mime } });
+  await storage(() =>
+    bucket.put(fileKey(id), body, { customMetadata, httpMetadata: { contentType: file.mime } }),
+  );
   return { ...file, bytes: body.byteLength };
 }
 
 /** The caller's live file's record, or null (unknown, another owner's, expired). */
 export async function findFile(bucket: R2Bucket, lookup: FileLookup): Promise<StoredFile | null> {
   if (!isFileId(lookup.id)) return null;
-  return liveOwned(bucket, lookup, await bucket.head(fileKey(lookup.id)));
+  return liveOwned(bucket, lookup, await storage(() => bucket.head(fileKey(lookup.id))));
 }
 
 /** `findFile` with the bytes, read in the same request to R2. */
@@ -68,7 +73,7 @@ export async function openFile(
   lookup: FileLookup,
 ): Promise<{ file: StoredFile; body: ReadableStream } | null> {
   if (!isFileId(lookup.id)) return null;
-  const object = await bucket.get(fileKey(lookup.id));
+  const object = await storage(() => bucket.get(fileKey(lookup.id)));
   const file = await liveOwned(bucket, lookup, object);
   if (!file) {
     await object?.body.cancel(); // another owner's bytes are never read
@@ -78,7 +83,7 @@ export async function openFile(
 }
 
 export async function deleteFile(bucket: R2Bucket, fileId: string): Promise<void> {
-  await bucket.delete(fileKey(fileId));
+  await storage(() => bucket.delete(fileKey(fileId)));
 }
 
 async function liveOwned(

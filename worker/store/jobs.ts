@@ -288,7 +288,8 @@ export class StorageError extends Error {
   override readonly name = "StorageError";
 }
 
-async function storage<T>(call: () => Promise<T>): Promise<T> {
+/** Runs a storage call, turning its failure into a StorageError (a 503, not a 500). */
+export async function storage<T>(call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (error) {

@@ -70,6 +70,41 @@ describe("/v1/files", () => {
     expect(await storedFiles(h)).toEqual([]);
   });
 
+  it("keeps a long emoji name whole and cannot be sniffed into a page", async () => {
+    const h = harness();
+    const form = uploadForm();
+    const name = `\u202e${"📷".repeat(300)}`; // a bidi override, then 600 UTF-16 units
+    form.set("file", new File([images.landscapeJpeg], name, { type: "image/jpeg" }));
+    const file = (await (
+      await h.server("/v1/files", { method: "POST", body: form })
+    ).json()) as FileObject;
+    expect(file.filename).toBe("📷".repeat(255)); // override dropped, cut by code point
+    const content = await h.server(`/v1/files/${file.id}/content`);
+    expect(content.status).toBe(200);
+    expect(content.headers.get("x-content-type-options")).toBe("nosniff");
+    expect(content.headers.get("content-security-policy")).toBe("default-src 'none'; sandbox");
+    await content.arrayBuffer();
+  });
+
+  it("answers 503 storage_unavailable when R2 fails, on upload and on read", async () => {
+    const h = harness();
+    const file = await upload(h);
+    const broken = new Proxy(h.env.RESULTS, {
+      get: () => () => Promise.reject(new Error("R2 down")),
+    });
+    h.env.RESULTS = broken;
+    for (const [path, init] of [
+      ["/v1/files", { method: "POST", body: uploadForm() }],
+      [`/v1/files/${file.id}`, {}],
+      [`/v1/files/${file.id}/content`, {}],
+    ] as const) {
+      const response = await h.server(path, init);
+      expect(response.status).toBe(503);
+      expect(response.headers.get("retry-after")).toBeTruthy();
+      expect(((await response.json()) as ErrorBody).error.code).toBe("storage_unavailable");
+    }
+  });
+
   it("types the download by its bytes, not by what the upload declared", async () => {
     const h = harness();
     const file = await upload(h, images.portraitWebp); // sent as image/jpeg

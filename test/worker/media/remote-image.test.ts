@@ -125,6 +125,18 @@ describe("fetching an https image_url", () => {
       }),
     );
     expect(late.message).toMatch(/could not be fetched/);
+    // Headers at once, then a body that never ends: still the timeout, still a 400.
+    const trickle = fake(
+      () => new Response(new ReadableStream({ start: (c) => c.enqueue(new Uint8Array(1)) })),
+    );
+    const slow = await refusal(
+      fetchRemoteImage("https://slow.example.com/x", {
+        fetch: trickle.fetch,
+        maxBytes: 100,
+        timeoutMs: 20,
+      }),
+    );
+    expect(slow.message).toMatch(/could not be read to the end/);
     const missing = fake(() => new Response("nope", { status: 404 }));
     expect(
       (
