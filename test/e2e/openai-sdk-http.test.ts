@@ -62,4 +62,53 @@ describe("openai SDK over HTTP against `wrangler dev`", () => {
       OpenAI.NotFoundError,
     );
   }, 60_000);
+
+  it("retrieves models, uploads a file and creates from its id, waits for our copy, refuses characters", async () => {
+    const openai = new OpenAI({ apiKey: "sk_dev_local", baseURL: `${server.url}/v1` });
+    expect((await openai.models.retrieve("sim-fast")).id).toBe("sim-fast");
+    await expect(openai.models.retrieve("sora-2")).rejects.toBeInstanceOf(OpenAI.NotFoundError);
+
+    const image = readFileSync(
+      new URL("../fixtures/images/baseline-1280x720.jpg", import.meta.url),
+    );
+    const file = await openai.files.create({
+      file: await toFile(image, "photo.jpg", { type: "image/jpeg" }),
+      purpose: "vision",
+    });
+    expect(file).toMatchObject({ object: "file", bytes: image.byteLength, filename: "photo.jpg" });
+    const created = await openai.videos.create({
+      prompt: "clouds drift over the hills",
+      model: "sim-fast",
+      input_reference: { file_id: file.id },
+    });
+    // Polls see it finish; the copy into R2 is the job watcher's work, which no poll waits on.
+    let video = await openai.videos.retrieve(created.id);
+    for (
+      let i = 0;
+      i < 80 && (video as { content_variants?: unknown }).content_variants == null;
+      i++
+    ) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      video = await openai.videos.retrieve(created.id);
+    }
+    expect(video.status).toBe("completed");
+    expect((video as { content_variants?: string[] }).content_variants).toEqual([
+      "video",
+      "thumbnail",
+      "spritesheet",
+    ]);
+    const saved = await fetch(`${server.url}/v1/videos/${created.id}/content?download=1`, {
+      headers: { authorization: "Bearer sk_dev_local", range: "bytes=0-7" },
+    });
+    expect(saved.status).toBe(206);
+    expect(saved.headers.get("content-disposition")).toMatch(/^attachment; filename="video_/);
+    expect(new TextDecoder().decode(new Uint8Array(await saved.arrayBuffer()).slice(4, 8))).toBe(
+      "ftyp",
+    );
+
+    await expect(openai.videos.getCharacter("char_1")).rejects.toBeInstanceOf(
+      OpenAI.BadRequestError,
+    );
+    expect(await openai.files.delete(file.id)).toMatchObject({ deleted: true });
+  }, 60_000);
 });
