@@ -99,8 +99,7 @@ export class JobWatcher extends DurableObject<Env> {
       return { ok: true, outcome: { record, reached: true } };
     }
     try {
-      this.inflight ??= this.ask(rt, record).finally(() => (this.inflight = null));
-      return { ok: true, outcome: await this.inflight };
+      return { ok: true, outcome: await this.shared(rt, record) };
     } catch (error) {
       if (error instanceof DeletedError) return { ok: false, reason: "deleted" };
       if (error instanceof StorageError) return { ok: false, reason: "storage" };
@@ -192,9 +191,7 @@ export class JobWatcher extends DurableObject<Env> {
     }
     const route = routeOfRecord(rt, record);
     if (!isTerminal(record) && route) {
-      const { record: seen } = await (this.inflight ??= this.ask(rt, record).finally(
-        () => (this.inflight = null),
-      ));
+      const { record: seen } = await this.shared(rt, record);
       if (!isTerminal(seen)) {
         const looks = progress.looks + 1;
         await this.ctx.storage.put("progress", { ...progress, looks });
@@ -287,6 +284,12 @@ export class JobWatcher extends DurableObject<Env> {
     });
     const type = record.status === "completed" ? "video.completed" : "video.failed";
     await announce(rt.env, rt.config.events, { type, video, owner: ownerOf(record.owner) });
+  }
+
+  /** The provider read in flight, or a new one: polls, webhooks and the alarm share it. */
+  private shared(rt: JobRuntime, record: JobRecord): Promise<RefreshOutcome> {
+    this.inflight ??= this.ask(rt, record).finally(() => (this.inflight = null));
+    return this.inflight;
   }
 
   private async ask(rt: JobRuntime, record: JobRecord): Promise<RefreshOutcome> {

@@ -220,6 +220,9 @@ describe("a job nobody polls", () => {
     expect(thumb.headers.get("content-type")).toBe("image/webp");
     expect(new Uint8Array(await thumb.arrayBuffer())).toEqual(webp(THUMB));
 
+    const unclear = await get({}, "?download=maybe");
+    expect(unclear.status).toBe(400);
+    expect(((await unclear.json()) as { error: { param: string } }).error.param).toBe("download");
     // A variant the provider never made is a clear 404, not a provider round trip.
     const sprite = await get({}, "?variant=spritesheet");
     expect(sprite.status).toBe(404);
