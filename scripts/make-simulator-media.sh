@@ -13,7 +13,7 @@ OUT="$ROOT/worker/providers/simulator/media"
 FONT=/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf
 
 SIZES=("1280x720" "720x1280")
-SECONDS_LIST=(4 8)
+SECONDS_LIST=(4 8 12 16)
 FPS=24
 
 # Installs a Debian package when its file is missing; uses sudo only when not already root.
@@ -112,6 +112,8 @@ for f in "$OUT"/*; do
   case $name in
     clip-*-4s.mp4) budget=153600 ;;
     clip-*-8s.mp4) budget=307200 ;;
+    clip-*-12s.mp4) budget=460800 ;;
+    clip-*-16s.mp4) budget=614400 ;;
     thumb-*.webp) budget=40960 ;;
     sprite-*.jpg) budget=61440 ;;
     *) budget=0 ;;

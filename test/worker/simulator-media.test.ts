@@ -92,7 +92,7 @@ const SPRITE_SIZE: Record<string, { width: number; height: number }> = {
 describe("simulator media", () => {
   it("covers every size and duration of the default simulator route", () => {
     expect([...SIMULATOR_SIZES]).toEqual(["1280x720", "720x1280"]);
-    expect([...SIMULATOR_SECONDS]).toEqual(["4", "8"]);
+    expect([...SIMULATOR_SECONDS]).toEqual(["4", "8", "12", "16"]);
   });
 
   for (const size of SIMULATOR_SIZES) {
@@ -159,8 +159,8 @@ describe("simulator media", () => {
   it("returns undefined for a size, duration or key it has no media for", () => {
     expect(simulatorMedia("1920x1080", "4", "video")).toBeUndefined();
     expect(simulatorMedia("1920x1080", "4", "thumbnail")).toBeUndefined();
-    expect(simulatorMedia("1280x720", "12", "video")).toBeUndefined();
-    expect(simulatorMedia("1280x720", "12", "spritesheet")).toBeUndefined();
+    expect(simulatorMedia("1280x720", "20", "video")).toBeUndefined();
+    expect(simulatorMedia("1280x720", "20", "spritesheet")).toBeUndefined();
     expect(simulatorMedia("__proto__", "4", "video")).toBeUndefined();
     expect(simulatorMedia("1280x720", "constructor", "video")).toBeUndefined();
   });

@@ -6,8 +6,12 @@
 import type { Variant } from "../types";
 import clip1280x720s4 from "./media/clip-1280x720-4s.mp4";
 import clip1280x720s8 from "./media/clip-1280x720-8s.mp4";
+import clip1280x720s12 from "./media/clip-1280x720-12s.mp4";
+import clip1280x720s16 from "./media/clip-1280x720-16s.mp4";
 import clip720x1280s4 from "./media/clip-720x1280-4s.mp4";
 import clip720x1280s8 from "./media/clip-720x1280-8s.mp4";
+import clip720x1280s12 from "./media/clip-720x1280-12s.mp4";
+import clip720x1280s16 from "./media/clip-720x1280-16s.mp4";
 import sprite1280x720 from "./media/sprite-1280x720.jpg";
 import sprite720x1280 from "./media/sprite-720x1280.jpg";
 import thumb1280x720 from "./media/thumb-1280x720.webp";
@@ -24,8 +28,11 @@ export interface MediaAsset {
 /** Every `WxH` the simulator has media for; routes offering other sizes cannot use it. */
 export const SIMULATOR_SIZES: readonly string[] = ["1280x720", "720x1280"];
 
-/** Every clip length (whole seconds, as a string) the simulator has media for. */
-export const SIMULATOR_SECONDS: readonly string[] = ["4", "8"];
+/**
+ * Every clip length (whole seconds, as a string) the simulator has media for: 4 and 8 for new
+ * clips, 12 and 16 for extensions, whose result is the stitched total.
+ */
+export const SIMULATOR_SECONDS: readonly string[] = ["4", "8", "12", "16"];
 
 const mp4 = (bytes: ArrayBuffer): MediaAsset => ({
   bytes,
@@ -46,8 +53,18 @@ const jpeg = (bytes: ArrayBuffer): MediaAsset => ({
 // Keyed by size, then seconds. Plain records with `Object.hasOwn` lookups so a size such as
 // "constructor" or "__proto__" can never reach an inherited property.
 const VIDEOS: Record<string, Record<string, MediaAsset>> = {
-  "1280x720": { "4": mp4(clip1280x720s4), "8": mp4(clip1280x720s8) },
-  "720x1280": { "4": mp4(clip720x1280s4), "8": mp4(clip720x1280s8) },
+  "1280x720": {
+    "4": mp4(clip1280x720s4),
+    "8": mp4(clip1280x720s8),
+    "12": mp4(clip1280x720s12),
+    "16": mp4(clip1280x720s16),
+  },
+  "720x1280": {
+    "4": mp4(clip720x1280s4),
+    "8": mp4(clip720x1280s8),
+    "12": mp4(clip720x1280s12),
+    "16": mp4(clip720x1280s16),
+  },
 };
 
 // Previews are cut from the 4 s clip and only depend on the frame shape, not the clip length.
