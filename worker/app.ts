@@ -14,6 +14,7 @@ import { siteCors } from "./middleware/cors";
 import { registerAssetRoutes } from "./routes/assets";
 import { registerCharacterRoutes } from "./routes/characters";
 import { registerContentRoute } from "./routes/content";
+import { registerDeriveRoutes } from "./routes/derive";
 import { registerFileRoutes } from "./routes/files";
 import { registerMetaRoutes } from "./routes/meta";
 import { registerModelRoutes } from "./routes/models";
@@ -54,6 +55,7 @@ export function createApp(deps: Deps): OpenAPIHono<AppEnv> {
   registerSessionRoutes(app);
   registerContentRoute(app);
   registerCharacterRoutes(app); // before /v1/videos/{id}: "characters" is not a video id
+  registerDeriveRoutes(app); // likewise "extensions" and "edits"
   registerVideoRoutes(app);
   registerWebhookRoutes(app);
   registerFileRoutes(app);

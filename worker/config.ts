@@ -12,7 +12,7 @@ import { registerSecrets } from "./redact";
 import type { VisitorLifetime } from "./auth/tokens";
 import { isTestSecret } from "./auth/turnstile";
 import type { Cap } from "./ledger/schema";
-import { providerOptions } from "./providers/registry";
+import { operationsOf, providerOptions } from "./providers/registry";
 import { parseEventEndpoints, type EventEndpoint } from "./events/config";
 
 const SIZE = /^[1-9]\d{1,4}x[1-9]\d{1,4}$/;
@@ -30,6 +30,25 @@ const routeSchema = z
     default_seconds: z.string(),
     input_image: z.enum(["required", "optional", "none"]),
     remix: z.boolean(),
+    /**
+     * Continues a finished video (`POST /v1/videos/extensions`): the segment lengths it can add
+     * and the longest stitched result. Absent: the route cannot extend.
+     */
+    extend: z
+      .object({
+        seconds: z.array(z.string().regex(SECONDS, "seconds are whole numbers as strings")).min(1),
+        max_total_seconds: z.number().int().min(1).max(600),
+      })
+      .strict()
+      .optional(),
+    /**
+     * Changes a finished video per a prompt (`POST /v1/videos/edits`); the result keeps the
+     * source's size and length, up to `max_source_seconds`. Absent: the route cannot edit.
+     */
+    edit: z
+      .object({ max_source_seconds: z.number().int().min(1).max(600) })
+      .strict()
+      .optional(),
     audio: z.boolean().default(false),
     price_per_second_usd: z.number().min(0).max(100),
     prompt_max_chars: z.number().int().min(1).max(32000),
@@ -92,6 +111,8 @@ const DEV_SITE: Site = {
 
 export interface Limits {
   maxUploadBytes: number;
+  /** The largest source video an extension or edit may upload. */
+  maxVideoUploadBytes: number;
   /** Token TTL, renewal grace after expiry and the identity's absolute lifetime. */
   visitor: VisitorLifetime;
   jobTtlSeconds: number;
@@ -203,6 +224,14 @@ export function parseConfig(env: WorkerEnv): Config {
   for (const [i, route] of routes.entries()) {
     if (ids.has(route.id)) fail(`MODEL_ROUTES[${i}].id: duplicate route id "${route.id}"`);
     ids.add(route.id);
+    const operations = operationsOf(route.provider);
+    for (const field of ["extend", "edit"] as const) {
+      if (route[field] && !operations[field]) {
+        fail(
+          `MODEL_ROUTES[${i}].${field}: the ${route.provider.type} provider block cannot ${field} videos; remove ${field} (docs/providers says which can)`,
+        );
+      }
+    }
   }
 
   let sites = parseJson("SITES", env.SITES ?? "[]", z.array(siteSchema));
@@ -254,6 +283,13 @@ export function parseConfig(env: WorkerEnv): Config {
     turnstileSecrets,
     limits: {
       maxUploadBytes: intVar(env, "MAX_UPLOAD_BYTES", 10 * 1024 * 1024, 1024, 100 * 1024 * 1024),
+      maxVideoUploadBytes: intVar(
+        env,
+        "MAX_VIDEO_UPLOAD_BYTES",
+        50 * 1024 * 1024,
+        1024,
+        100 * 1024 * 1024,
+      ),
       visitor: {
         ttlSeconds: intVar(env, "SESSION_TTL_SECONDS", 3600, 60, 86400),
         renewalGraceSeconds: intVar(env, "SESSION_RENEWAL_GRACE_SECONDS", 86400, 0, 7 * 86400),

@@ -18,6 +18,7 @@ export interface Secrets {
   DEMO_SITE_KEY?: string;
   /** Optional overrides of the defaults in config.ts, as decimal strings. */
   MAX_UPLOAD_BYTES?: string;
+  MAX_VIDEO_UPLOAD_BYTES?: string;
   SESSION_TTL_SECONDS?: string;
   JOB_TTL_SECONDS?: string;
   REFRESH_INTERVAL_MS?: string;

@@ -47,6 +47,13 @@ export const VideoSchema = z
     size: z.string().openapi({ example: "1280x720" }),
     seconds: z.string().openapi({ example: "4" }),
     remixed_from_video_id: z.string().nullable(),
+    source: z
+      .object({ type: z.enum(["extension", "edit"]), video_id: z.string().nullable() })
+      .nullable()
+      .openapi({
+        description:
+          "Extension: for an extension or an edit, which video it continued or changed (`video_id` null for an uploaded file); null otherwise.",
+      }),
     error: z.object({ code: z.enum(FAILURE_CODES), message: z.string() }).nullable(),
     content_urls: ContentUrlsSchema.nullable(),
     content_variants: z.array(z.enum(VARIANTS)).nullable().openapi({
@@ -162,6 +169,53 @@ export const IdempotencyHeader = z.object({
     }),
 });
 
+/** The source of an extension or edit by reference: one of the caller's finished videos. */
+const VideoReference = z
+  .object({
+    id: z.string({ error: "video.id must be the id of one of your videos" }).openapi({
+      example: "video_…",
+    }),
+  })
+  .openapi("VideoReference");
+
+/** Extension and edit fields after multipart/JSON decoding; an uploaded MP4 is checked apart. */
+export const DeriveVideoFields = z.object({
+  prompt: z.string().min(1, "prompt is required: describe what should happen"),
+  seconds: z.string({ error: 'seconds must be a string such as "4"' }).optional(),
+  model: z.string().optional().openapi({
+    description:
+      "Extension: the model to use; default the source video's own, or for an upload the first that can.",
+  }),
+});
+
+export const ExtendVideoJson = DeriveVideoFields.extend({
+  seconds: z.string({ error: 'seconds is required: the length to add, a string such as "4"' }),
+  video: VideoReference,
+}).openapi("ExtendVideoJson");
+
+export const ExtendVideoMultipart = DeriveVideoFields.extend({
+  seconds: z.string(),
+  video: z.string().openapi({
+    type: "string",
+    format: "binary",
+    description: "An MP4 to extend — or send the text field video[id] naming one of your videos.",
+  }),
+}).openapi("ExtendVideoMultipart");
+
+export const EditVideoJson = DeriveVideoFields.omit({ seconds: true })
+  .extend({ video: VideoReference })
+  .openapi("EditVideoJson");
+
+export const EditVideoMultipart = DeriveVideoFields.omit({ seconds: true })
+  .extend({
+    video: z.string().openapi({
+      type: "string",
+      format: "binary",
+      description: "An MP4 to edit — or send the text field video[id] naming one of your videos.",
+    }),
+  })
+  .openapi("EditVideoMultipart");
+
 export const RemixBody = z
   .object({ prompt: z.string().min(1, "prompt is required: describe the change") })
   .openapi("RemixVideo");
@@ -180,6 +234,17 @@ export const ModelSchema = z
     default_seconds: z.string(),
     input_image: z.enum(["required", "optional", "none"]),
     remix: z.boolean(),
+    extend: z
+      .object({ seconds: z.array(z.string()), max_total_seconds: z.number().int() })
+      .nullable()
+      .openapi({
+        description:
+          "Extension: the segment lengths POST /v1/videos/extensions may add with this model, and the longest stitched result; null if it cannot extend.",
+      }),
+    edit: z.object({ max_source_seconds: z.number().int() }).nullable().openapi({
+      description:
+        "Extension: whether POST /v1/videos/edits can use this model, and the longest video it edits; null if it cannot.",
+    }),
     audio: z.boolean(),
     price_per_second_usd: z.number(),
     prompt_max_chars: z.number().int(),
@@ -241,8 +306,29 @@ export const FileUpload = z
     purpose: z.enum(FILE_PURPOSES, {
       error: `purpose must be one of ${FILE_PURPOSES.join(", ")}`,
     }),
+    // OpenAI's `expires_after: { anchor, seconds }`, as the SDKs encode it in multipart.
+    "expires_after[anchor]": z
+      .literal("created_at", { error: "expires_after.anchor must be created_at" })
+      .optional(),
+    "expires_after[seconds]": z
+      .string()
+      .regex(/^\d{1,9}$/, "expires_after.seconds must be a whole number of seconds")
+      .optional()
+      .openapi({ description: "3600 up to this deployment's FILE_TTL_SECONDS (the default)." }),
   })
   .openapi("FileUpload");
+
+export const FileListQuery = z.object({
+  after: z
+    .string()
+    .optional()
+    .openapi({ description: "Id of the last file of the previous page." }),
+  limit: z.coerce.number().int().min(1).max(10_000).default(10_000).openapi({
+    description: "1–10000 (OpenAI's range); pages hold at most 100, with has_more.",
+  }),
+  order: z.enum(["asc", "desc"]).default("desc"),
+  purpose: z.enum(FILE_PURPOSES).optional(),
+});
 
 export const FileSchema = z
   .object({
@@ -256,6 +342,16 @@ export const FileSchema = z
     status: z.literal("processed"),
   })
   .openapi("File");
+
+export const FileListSchema = z
+  .object({
+    object: z.literal("list"),
+    data: z.array(FileSchema),
+    first_id: z.string().nullable(),
+    last_id: z.string().nullable(),
+    has_more: z.boolean(),
+  })
+  .openapi("FileList");
 
 export const DeletedFileSchema = z
   .object({ id: z.string(), object: z.literal("file"), deleted: z.literal(true) })

@@ -41,6 +41,7 @@ export async function toVideo(record: JobRecord, view: VideoView): Promise<Video
     size: record.size,
     seconds: record.seconds,
     remixed_from_video_id: record.remixed_from_video_id,
+    source: record.source ?? null,
     error: record.error,
     content_urls: record.status === "completed" ? await contentUrls(record.id, view) : null,
     content_variants: variants,

@@ -6,6 +6,7 @@
  * byte limit counted as the body streams. What arrives is then checked by its structure like
  * any upload (worker/media/structure.ts) by the caller.
  */
+import { readCapped } from "./read-capped";
 import { ApiError, invalidRequest } from "../errors";
 
 export interface RemoteImageOptions {
@@ -45,7 +46,14 @@ export async function fetchRemoteImage(
       throw refused(`answered HTTP ${response.status}`);
     }
     try {
-      return await raced(readCapped(response, options.maxBytes), signal);
+      return await raced(
+        readCapped(response, options.maxBytes, () =>
+          refused(
+            `is larger than the ${Math.round(options.maxBytes / 1024 / 1024)} MB upload limit`,
+          ),
+        ),
+        signal,
+      );
     } catch (error) {
       if (error instanceof ApiError) throw error;
       await response.body?.cancel().catch(() => {});
@@ -81,30 +89,6 @@ function allowedUrl(text: string): URL {
     host === "localhost";
   if (ipLiteral || local) throw refused("must name a public host, not an address or a local name");
   return url;
-}
-
-async function readCapped(response: Response, maxBytes: number): Promise<Uint8Array> {
-  const declared = Number(response.headers.get("content-length") ?? NaN);
-  if (declared > maxBytes) {
-    await response.body!.cancel().catch(() => {});
-    throw refused(`is larger than the ${Math.round(maxBytes / 1024 / 1024)} MB upload limit`);
-  }
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for await (const chunk of response.body!) {
-    total += chunk.byteLength;
-    if (total > maxBytes) {
-      throw refused(`is larger than the ${Math.round(maxBytes / 1024 / 1024)} MB upload limit`);
-    }
-    chunks.push(chunk);
-  }
-  const bytes = new Uint8Array(total);
-  let at = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  return bytes;
 }
 
 const refused = (why: string) => invalidRequest(`input_reference.image_url ${why}.`, PARAM);

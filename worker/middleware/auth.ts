@@ -16,7 +16,9 @@ import { timingSafeEqualText } from "../timing-safe";
 
 export function requireAuth() {
   return createMiddleware<AppEnv>(async function requireAuth(c, next) {
-    c.set("principal", await authenticate(c));
+    // Once per request: a path under two registrations (/v1/videos/edits is also
+    // /v1/videos/:video_id) is authenticated by whichever runs first.
+    if (!c.get("principal")) c.set("principal", await authenticate(c));
     await next();
   });
 }

@@ -4,27 +4,38 @@
  * are held to it: a declared length by the runtime's FixedLengthStream (exactly that many
  * bytes, or a 400), an undeclared one by counting, which stops at the limit with the same 413.
  * Hono's bodyLimit trusts any Content-Length under the limit, so it is not used here. Only
- * uploads pass through this (≤ the limit, 10 MB by default) — never media.
+ * uploads pass through this (images ≤ 10 MB, source videos ≤ 50 MB by default) — never
+ * generated media, which is streamed.
  */
 import type { Context, Next } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../context";
 import { ApiError, envelope, invalidRequest } from "../errors";
 
-/**
- * `maxBytes` overrides the configured upload limit for small bodies (sessions, remix, webhooks);
- * only an upload, which carries an image, is told to send a smaller one, in its `uploadParam`.
- */
-export function limitBody(maxBytes?: number, uploadParam = "input_reference") {
+export interface LimitOptions {
+  /** A small fixed limit for bodies that are not uploads (sessions, remix, webhooks). */
+  bytes?: number;
+  /** The field an upload arrives in, named in the 413 (default `input_reference`). */
+  param?: string;
+  /** The upload is a source video (MAX_VIDEO_UPLOAD_BYTES), not an image (MAX_UPLOAD_BYTES). */
+  video?: boolean;
+}
+
+/** Only an upload is told to send a smaller file, in its field; a small body is told so. */
+export function limitBody(options: LimitOptions = {}) {
+  const { bytes, param = options.video ? "video" : "input_reference", video = false } = options;
   return createMiddleware<AppEnv>(async function limitBody(c, next) {
-    const maxSize = maxBytes ?? c.var.config.limits.maxUploadBytes;
-    const advice = maxBytes
+    const { limits } = c.var.config;
+    const maxSize = bytes ?? (video ? limits.maxVideoUploadBytes : limits.maxUploadBytes);
+    const advice = bytes
       ? "Send less: this endpoint takes a small JSON body."
-      : "Send a smaller image.";
+      : video
+        ? "Send a shorter or smaller video."
+        : "Send a smaller image.";
     const tooLarge = () =>
       new ApiError(413, `The request body is larger than ${formatBytes(maxSize)}. ${advice}`, {
         code: "request_too_large",
-        param: maxBytes ? null : uploadParam,
+        param: bytes ? null : param,
       });
     const declared = c.req.header("content-length");
     if (declared !== undefined) {

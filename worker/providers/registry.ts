@@ -24,6 +24,19 @@ export const providerOptions = z.discriminatedUnion("type", [
 ]);
 export type ProviderOptions = z.infer<typeof providerOptions>;
 
+/**
+ * Which derived jobs a provider block can start: a route may offer `extend` or `edit` only when
+ * its adapter does (worker/config.ts refuses the rest at startup, naming the field).
+ */
+export function operationsOf(options: ProviderOptions): { extend: boolean; edit: boolean } {
+  switch (options.type) {
+    case "simulator":
+      return { extend: true, edit: true };
+    default:
+      return { extend: false, edit: false };
+  }
+}
+
 /** Builds the adapter for a route's provider block. `keys` holds the secrets routes reference. */
 export function createProvider(
   options: ProviderOptions,

@@ -54,6 +54,48 @@ export interface CreateInput {
   signal?: AbortSignal;
 }
 
+/**
+ * The video an extension continues or an edit changes: one of the caller's finished videos or an
+ * uploaded MP4, already structure-checked (worker/media/video.ts).
+ */
+export interface SourceVideo {
+  /**
+   * The provider's own id of the source when it was made on this same route, for providers that
+   * can only continue their own output (Veo). Null for uploads and other routes' videos.
+   */
+  upstreamId: string | null;
+  /** `WxH` of the source, which the result keeps. */
+  size: string;
+  /** The source's exact length in seconds. */
+  durationSeconds: number;
+  /** Its MP4 bytes, read only by adapters that send them (at most MAX_VIDEO_UPLOAD_BYTES). */
+  bytes(): Promise<Uint8Array>;
+}
+
+export interface ExtendInput {
+  jobId: string;
+  model: string;
+  prompt: string;
+  /** The new segment's length (whole seconds as a string), already checked against the route. */
+  seconds: string;
+  /** The stitched result's length, source plus segment, which the job reports as `seconds`. */
+  totalSeconds: string;
+  source: SourceVideo;
+  webhookUrl?: string;
+  signal?: AbortSignal;
+}
+
+export interface EditInput {
+  jobId: string;
+  model: string;
+  prompt: string;
+  /** The result's length: the source's, rounded to whole seconds. */
+  seconds: string;
+  source: SourceVideo;
+  webhookUrl?: string;
+  signal?: AbortSignal;
+}
+
 export interface RetrieveOptions {
   signal?: AbortSignal;
   /** When the job was submitted (ms): providers without a progress figure estimate from it. */
@@ -107,6 +149,10 @@ export interface Provider {
   content(upstreamId: string, request: ContentRequest): Promise<Response>;
   /** Present only when the provider can remix a finished job into a new one. */
   remix?(upstreamId: string, input: RemixInput): Promise<CreatedUpstreamJob>;
+  /** Present when the provider can continue a finished video; the result is the stitched whole. */
+  extend?(input: ExtendInput): Promise<CreatedUpstreamJob>;
+  /** Present when the provider can change a finished video per a prompt (video-to-video). */
+  edit?(input: EditInput): Promise<CreatedUpstreamJob>;
   /** Best-effort upstream deletion; absent when the provider has nothing to delete. */
   delete?(upstreamId: string): Promise<void>;
   /**

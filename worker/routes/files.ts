@@ -5,19 +5,28 @@
  * someone else's file answers exactly like a missing one.
  */
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
-import type { Context, MiddlewareHandler } from "hono";
+import type { Context } from "hono";
 import { checkImageBytes } from "../api/checks";
-import { DeletedFileSchema, FileIdParam, FileSchema, FileUpload } from "../api/schemas";
+import {
+  DeletedFileSchema,
+  FileIdParam,
+  FileListQuery,
+  FileListSchema,
+  FileSchema,
+  FileUpload,
+} from "../api/schemas";
 import type { AppEnv } from "../context";
 import { invalidRequest, notFound } from "../errors";
 import { newFileId } from "../ids";
 import { requireAuth } from "../middleware/auth";
 import { limitBody } from "../middleware/limits";
+import { noStore } from "../middleware/no-store";
 import { createBrakes } from "../middleware/rate-limit";
 import { MEDIA_CSP } from "../media/media-type";
 import {
   deleteFile,
   findFile,
+  listFiles,
   openFile,
   saveFile,
   type FileLookup,
@@ -26,12 +35,6 @@ import {
 import { errorResponses, jsonContent } from "./openapi-helpers";
 
 type C = Context<AppEnv>;
-
-/** A file's record and bytes are private to its owner: no cache may keep either. */
-const noStore: MiddlewareHandler<AppEnv> = async (c, next) => {
-  await next();
-  c.res.headers.set("cache-control", "no-store");
-};
 
 /** Longest filename kept: R2 custom metadata is small (2 KB for all of it). */
 const MAX_FILENAME = 255;
@@ -46,7 +49,7 @@ export function registerFileRoutes(app: OpenAPIHono<AppEnv>): void {
       path: "/v1/files",
       summary: "Upload an image (JPEG, PNG or WebP) to use as input_reference.file_id",
       security: [{ bearer: [] }],
-      middleware: [createBrakes("uploads"), limitBody(undefined, "file")] as const,
+      middleware: [createBrakes("uploads"), limitBody({ param: "file" })] as const,
       request: {
         body: { required: true, content: { "multipart/form-data": { schema: FileUpload } } },
       },
@@ -56,7 +59,9 @@ export function registerFileRoutes(app: OpenAPIHono<AppEnv>): void {
       },
     }),
     async (c) => {
-      const { file, purpose } = c.req.valid("form");
+      const form = c.req.valid("form");
+      const { file, purpose } = form;
+      const ttl = lifetime(c, form["expires_after[anchor]"], form["expires_after[seconds]"]);
       const { bytes, mime, filename } = await readUpload(file);
       const created = Math.floor(c.var.deps.now() / 1000);
       const stored = await saveFile(
@@ -68,11 +73,47 @@ export function registerFileRoutes(app: OpenAPIHono<AppEnv>): void {
           purpose,
           mime,
           created_at: created,
-          expires_at: created + c.var.config.limits.fileTtlSeconds,
+          expires_at: created + ttl,
         },
         bytes,
       );
       return c.json(fileObject(stored), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/files",
+      summary: "List your files, newest first",
+      security: [{ bearer: [] }],
+      request: { query: FileListQuery },
+      responses: {
+        200: jsonContent(FileListSchema, "A page of your files"),
+        ...errorResponses(400, 401),
+      },
+    }),
+    async (c) => {
+      const query = c.req.valid("query");
+      const page = await listFiles(c.env.RESULTS, {
+        owner: c.var.principal.owner,
+        nowMs: c.var.deps.now(),
+        limit: Math.min(query.limit, MAX_PAGE),
+        order: query.order,
+        after: query.after,
+        purpose: query.purpose,
+      });
+      const data = page.files.map(fileObject);
+      return c.json(
+        {
+          object: "list" as const,
+          data,
+          first_id: data[0]?.id ?? null,
+          last_id: data.at(-1)?.id ?? null,
+          has_more: page.hasMore,
+        },
+        200,
+      );
     },
   );
 
@@ -138,10 +179,37 @@ export function registerFileRoutes(app: OpenAPIHono<AppEnv>): void {
     async (c) => {
       const file = await findFile(c.env.RESULTS, lookup(c, c.req.valid("param").file_id));
       if (!file) throw fileNotFound();
-      await deleteFile(c.env.RESULTS, file.id);
+      await deleteFile(c.env.RESULTS, file);
       return c.json({ id: file.id, object: "file" as const, deleted: true as const }, 200);
     },
   );
+}
+
+/** The most files one list page holds; the SDKs follow `has_more` with `after`. */
+const MAX_PAGE = 100;
+/** OpenAI's shortest `expires_after` (an hour). */
+const MIN_TTL_SECONDS = 3600;
+
+/** `expires_after.seconds`, within an hour and this deployment's FILE_TTL_SECONDS (the default). */
+function lifetime(c: C, anchor: string | undefined, seconds: string | undefined): number {
+  const max = c.var.config.limits.fileTtlSeconds;
+  if (seconds === undefined) {
+    if (anchor !== undefined) {
+      throw invalidRequest(
+        "expires_after needs seconds as well as anchor.",
+        "expires_after.seconds",
+      );
+    }
+    return max;
+  }
+  const value = Number(seconds);
+  if (value < MIN_TTL_SECONDS || value > max) {
+    throw invalidRequest(
+      `expires_after.seconds must be between ${MIN_TTL_SECONDS} and ${max} here (files last at most ${max} seconds).`,
+      "expires_after.seconds",
+    );
+  }
+  return value;
 }
 
 const lookup = (c: C, id: string): FileLookup => ({

@@ -67,6 +67,8 @@ function modelOf(route: Route) {
     default_seconds: route.default_seconds,
     input_image: route.input_image,
     remix: route.remix,
+    extend: route.extend ?? null,
+    edit: route.edit ?? null,
     audio: route.audio,
     price_per_second_usd: route.price_per_second_usd,
     prompt_max_chars: route.prompt_max_chars,

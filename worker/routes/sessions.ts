@@ -35,7 +35,7 @@ export function registerSessionRoutes(app: OpenAPIHono<AppEnv>): void {
       method: "post",
       path: "/v1/sessions",
       summary: "Start (or renew) a visitor session with a publishable site key",
-      middleware: [sessionBrake(), limitBody(16 * 1024)] as const,
+      middleware: [sessionBrake(), limitBody({ bytes: 16 * 1024 })] as const,
       request: {
         body: { required: true, content: { "application/json": { schema: SessionRequest } } },
       },

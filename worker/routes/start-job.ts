@@ -1,5 +1,5 @@
 /**
- * Starting a job, shared by create and remix: the provider is called under a spend reservation
+ * Starting a job, shared by create, remix, extensions and edits: the provider is called under a spend reservation
  * that was made first, the job is stored as soon as the provider has accepted it (retrying the
  * write, docs/decisions/0006), and the reservation then learns which job it paid for.
  */
@@ -26,6 +26,8 @@ export interface NewJob {
   size: string;
   seconds: string;
   remixOf: string | null;
+  /** What an extension or edit was made from (worker/routes/derive.ts). */
+  source?: JobRecord["source"];
 }
 
 export interface StartOptions {
@@ -64,6 +66,7 @@ export async function startJob(c: C, job: NewJob, options: StartOptions): Promis
     seconds: record.seconds,
     size: record.size,
     remix: job.remixOf !== null,
+    operation: job.source?.type ?? (job.remixOf !== null ? "remix" : "create"),
     price_micro_usd: reservation.amountMicroUsd,
   });
   return record;
@@ -103,6 +106,7 @@ function newRecord(
     size: job.size,
     seconds: job.seconds,
     remixed_from_video_id: job.remixOf,
+    ...(job.source ? { source: job.source } : {}),
     created_at: nowSeconds,
     completed_at: isTerminal(created) ? nowSeconds : null,
     upstream_expires_at: created.expiresAt,

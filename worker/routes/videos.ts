@@ -4,7 +4,7 @@
  * stored as soon as the provider has accepted it (retrying the write), so no paid job is lost.
  */
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
-import type { Context, MiddlewareHandler } from "hono";
+import type { Context } from "hono";
 import {
   checkAudio,
   checkImageSize,
@@ -49,17 +49,9 @@ import { startJob } from "./start-job";
 import { limitBody } from "../middleware/limits";
 import { requireAuth } from "../middleware/auth";
 import { createBrakes } from "../middleware/rate-limit";
+import { noStore } from "../middleware/no-store";
 
 type C = Context<AppEnv>;
-
-/**
- * Video objects carry signed media URLs (`content_urls`), which grant the file to whoever holds
- * them until they expire: no cache, shared or private, may keep one.
- */
-const noStore: MiddlewareHandler<AppEnv> = async (c, next) => {
-  await next();
-  c.res.headers.set("cache-control", "no-store");
-};
 
 export function registerVideoRoutes(app: OpenAPIHono<AppEnv>): void {
   app.use("/v1/videos", requireAuth(), noStore);
@@ -176,7 +168,7 @@ export function registerVideoRoutes(app: OpenAPIHono<AppEnv>): void {
       path: "/v1/videos/{video_id}/remix",
       summary: "Remix a completed video with a new prompt (a new job)",
       security: [{ bearer: [] }],
-      middleware: [createBrakes(), limitBody(64 * 1024)] as const,
+      middleware: [createBrakes(), limitBody({ bytes: 64 * 1024 })] as const,
       request: {
         params: VideoIdParam,
         headers: IdempotencyHeader,

@@ -46,7 +46,7 @@ export function registerWebhookRoutes(app: OpenAPIHono<AppEnv>): void {
       ...errorResponses(401, 404, 413, 503),
     },
   });
-  app.post("/webhooks/:route_id", limitBody(256 * 1024), async (c) => {
+  app.post("/webhooks/:route_id", limitBody({ bytes: 256 * 1024 }), async (c) => {
     const routeId = c.req.param("route_id");
     const route = c.var.config.routes.find((r) => r.id === routeId);
     const provider = route && providerFor(c, route);

@@ -8,6 +8,11 @@
  *
  * Expiry is judged here against the worker's clock, never handed to R2 as an absolute time: a
  * file past `expires_at` reads as missing and is deleted on sight.
+ *
+ * Listing (`GET /v1/files`) reads an owner's index, `v1/file-index/<owner>/<inverted ms>_<id>`:
+ * empty objects carrying the same metadata, newest first, so a page is one R2 list call with
+ * `include: ["customMetadata"]` and no read per file. The file is written before its entry and
+ * its entry removed before it, so an entry never outlives its file unseen for long.
  */
 import { z } from "zod";
 import { isFileId } from "../ids";
@@ -26,6 +31,13 @@ export const FILE_PURPOSES = [
 
 export const FILES_PREFIX = "v1/files/";
 export const fileKey = (fileId: string) => `${FILES_PREFIX}${fileId}`;
+
+const INDEX_PREFIX = "v1/file-index/";
+const MAX_MS = 10 ** 15;
+/** The owner's index prefix; owners are ours (`key:…`, `visitor:…`), encoded to stay one segment. */
+const indexPrefix = (owner: string) => `${INDEX_PREFIX}${encodeURIComponent(owner)}/`;
+const indexKey = (file: { owner: string; created_at: number; id: string }) =>
+  `${indexPrefix(file.owner)}${String(MAX_MS - file.created_at * 1000).padStart(16, "0")}_${file.id}`;
 
 /** What custom metadata holds (strings only, so the times are parsed back). */
 const FileMeta = z.object({
@@ -58,7 +70,85 @@ export async function saveFile(
   await storage(() =>
     bucket.put(fileKey(id), body, { customMetadata, httpMetadata: { contentType: file.mime } }),
   );
+  const bytes = String(body.byteLength);
+  await storage(() =>
+    bucket.put(indexKey(file), "", { customMetadata: { ...customMetadata, bytes } }),
+  );
   return { ...file, bytes: body.byteLength };
+}
+
+export interface FilePage {
+  files: StoredFile[];
+  hasMore: boolean;
+}
+
+/**
+ * A page of the owner's live files, newest first (or oldest first for `asc`), after the file
+ * `after` names. Expired entries are skipped (and their files deleted, as on sight).
+ */
+export async function listFiles(
+  bucket: R2Bucket,
+  query: {
+    owner: string;
+    nowMs: number;
+    limit: number;
+    order: "asc" | "desc";
+    after?: string;
+    purpose?: StoredFile["purpose"];
+  },
+): Promise<FilePage> {
+  const prefix = indexPrefix(query.owner);
+  let startAfter: string | undefined;
+  if (query.after !== undefined) {
+    const anchor = await findFile(bucket, {
+      id: query.after,
+      owner: query.owner,
+      nowMs: query.nowMs,
+    });
+    if (!anchor) return { files: [], hasMore: false };
+    startAfter = indexKey(anchor);
+  }
+  // R2 lists in ascending key order only (newest first here); `asc` reads the whole index,
+  // which FILE_TTL_SECONDS and the upload brakes keep small, and pages it in memory.
+  const entries: StoredFile[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await storage(() =>
+      bucket.list({
+        prefix,
+        cursor,
+        startAfter: query.order === "desc" ? startAfter : undefined,
+        include: ["customMetadata"],
+      }),
+    );
+    for (const object of page.objects) {
+      const file = indexed(object, query.owner);
+      if (!file || (query.purpose !== undefined && file.purpose !== query.purpose)) continue;
+      if (file.expires_at * 1000 <= query.nowMs) {
+        await deleteFile(bucket, file).catch(() => {});
+        continue;
+      }
+      entries.push(file);
+    }
+    cursor = page.truncated ? page.cursor : undefined;
+  } while (cursor && (query.order === "asc" || entries.length <= query.limit));
+  let ordered = entries;
+  if (query.order === "asc") {
+    ordered = entries.reverse();
+    if (query.after !== undefined) {
+      const at = ordered.findIndex((file) => file.id === query.after);
+      ordered = ordered.slice(at + 1);
+    }
+  }
+  return { files: ordered.slice(0, query.limit), hasMore: ordered.length > query.limit };
+}
+
+function indexed(object: R2Object, owner: string): StoredFile | null {
+  // `<16 digits>_<id>` after the owner's prefix.
+  const id = object.key.slice(object.key.lastIndexOf("/") + 18);
+  const meta = FileMeta.extend({ bytes: z.coerce.number().int() }).safeParse(object.customMetadata);
+  if (!isFileId(id) || !meta.success || meta.data.owner !== owner) return null;
+  return { ...meta.data, id };
 }
 
 /** The caller's live file's record, or null (unknown, another owner's, expired). */
@@ -82,8 +172,13 @@ export async function openFile(
   return { file, body: object!.body };
 }
 
-export async function deleteFile(bucket: R2Bucket, fileId: string): Promise<void> {
-  await storage(() => bucket.delete(fileKey(fileId)));
+/** The index entry first, then the file: a file is never listed without existing. */
+export async function deleteFile(
+  bucket: R2Bucket,
+  file: { id: string; owner: string; created_at: number },
+): Promise<void> {
+  await storage(() => bucket.delete(indexKey(file)));
+  await storage(() => bucket.delete(fileKey(file.id)));
 }
 
 async function liveOwned(
@@ -99,7 +194,7 @@ async function liveOwned(
   }
   if (meta.data.expires_at * 1000 <= lookup.nowMs) {
     // Anyone's sight will do: an expired file is nobody's, and deleting it reveals nothing.
-    await deleteFile(bucket, lookup.id).catch((error: unknown) =>
+    await deleteFile(bucket, { ...meta.data, id: lookup.id }).catch((error: unknown) =>
       log("warn", "file_delete_failed", { file_id: lookup.id, error: String(error) }),
     );
     return null;

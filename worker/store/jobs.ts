@@ -43,6 +43,13 @@ export const jobRecord = z.object({
   size: z.string(),
   seconds: z.string(),
   remixed_from_video_id: z.string().nullable(),
+  /**
+   * What an extension continued or an edit changed: one of the owner's videos (its id) or an
+   * uploaded file (null). Absent on plain creates and remixes.
+   */
+  source: z
+    .object({ type: z.enum(["extension", "edit"]), video_id: z.string().nullable() })
+    .optional(),
   created_at: z.number(),
   completed_at: z.number().nullable(),
   /** When the provider's assets expire (unix seconds), if it said. */

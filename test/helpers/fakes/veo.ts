@@ -26,7 +26,7 @@ export const MODELS = [
   "veo-3.0-generate-001",
   "veo-3.0-fast-generate-001",
 ];
-const INSTANCE_FIELDS = new Set(["prompt", "image"]);
+const INSTANCE_FIELDS = new Set(["prompt", "image", "video"]);
 const PARAMETER_FIELDS = new Set([
   "aspectRatio",
   "durationSeconds",
@@ -183,6 +183,7 @@ export class FakeVeo extends ContractFake<RecordedRequest, ScriptedAnswer> {
     }
     if (instance.image !== undefined) this.checkImage(r, instance.image);
     if (!isObject(parameters)) return this.violate(r, "parameters must be an object");
+    if (instance.video !== undefined) return this.checkExtension(r, instance, parameters);
     for (const key of Object.keys(parameters)) {
       // Includes the Vertex-only ones (generateAudio, seed, …) and webhookConfig (§1).
       if (!PARAMETER_FIELDS.has(key)) this.violate(r, `unknown or Vertex-only parameter ${key}`);
@@ -201,6 +202,28 @@ export class FakeVeo extends ContractFake<RecordedRequest, ScriptedAnswer> {
     if (negativePrompt !== undefined && typeof negativePrompt !== "string") {
       this.violate(r, "negativePrompt must be a string");
     }
+  }
+
+  /**
+   * An extension (docs/providers/veo.md "Extension"): `video: {uri}` of an earlier generation, no
+   * image, 720p, and none of the create-only parameters the docs rule out with it.
+   */
+  private checkExtension(
+    r: RecordedRequest,
+    instance: Record<string, unknown>,
+    parameters: Record<string, unknown>,
+  ): void {
+    const { video } = instance;
+    if (!isObject(video) || !sameKeys(video, ["uri"]) || typeof video.uri !== "string") {
+      return this.violate(r, "video must be exactly {uri} (the mldev form)");
+    }
+    if (instance.image !== undefined) this.violate(r, "image is not allowed with video");
+    for (const key of Object.keys(parameters)) {
+      if (!["resolution", "negativePrompt", "personGeneration"].includes(key)) {
+        this.violate(r, `parameter ${key} is not sent with an extension`);
+      }
+    }
+    if (parameters.resolution !== "720p") this.violate(r, "extensions are 720p only");
   }
 
   private checkImage(r: RecordedRequest, image: unknown): void {
@@ -226,6 +249,9 @@ export class FakeVeo extends ContractFake<RecordedRequest, ScriptedAnswer> {
     if (!MODELS.includes(model)) {
       return googleError(404, "NOT_FOUND", `models/${model} is not found for API version v1beta.`);
     }
+    const body = r.json as { instances: [{ video?: { uri: string } }]; parameters: never };
+    const source = body.instances[0].video;
+    if (source) return this.extend(model, source.uri);
     const { durationSeconds, resolution } = (r.json as { parameters: Record<string, unknown> })
       .parameters;
     if (![4, 6, 8].includes(durationSeconds as number)) {
@@ -237,6 +263,34 @@ export class FakeVeo extends ContractFake<RecordedRequest, ScriptedAnswer> {
     if (resolution === "4k" && model.includes("lite")) {
       return googleError(400, "INVALID_ARGUMENT", "4k is not supported by this model.");
     }
+    return this.newOperation(model);
+  }
+
+  /** Only a finished generation's own file can be extended, and not by Lite (§ "Extension"). */
+  private extend(model: string, uri: string): Response {
+    if (!/^veo-3\.1-(fast-)?generate/.test(model)) {
+      return googleError(
+        400,
+        "INVALID_ARGUMENT",
+        "Video extension is not supported by this model.",
+      );
+    }
+    const op = [...this.operations.values()].find((o) => this.fileUri(o.fileId) === uri);
+    if (!op || op.outcome.kind !== "video" || op.polls < (this.options.pollsToComplete ?? 3)) {
+      return googleError(
+        400,
+        "INVALID_ARGUMENT",
+        "The input video must come from a previous generation.",
+      );
+    }
+    this.extended.push({ from: op.name, uri });
+    return this.newOperation(model);
+  }
+
+  /** Extensions accepted, in order: which operation's file each continued. */
+  readonly extended: { from: string; uri: string }[] = [];
+
+  private newOperation(model: string): Response {
     const id = `op${String(this.nextId).padStart(10, "0")}`;
     const name = `models/${model}/operations/${id}`;
     this.operations.set(name, {

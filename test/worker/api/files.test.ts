@@ -274,3 +274,103 @@ describe("POST /v1/videos with input_reference.file_id", () => {
     });
   });
 });
+
+describe("GET /v1/files and expires_after", () => {
+  const list = async (h: Harness, query = "", key?: string) => {
+    const response = key
+      ? await h.as(key, `/v1/files${query}`)
+      : await h.server(`/v1/files${query}`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get("cache-control")).toBe("no-store");
+    return (await response.json()) as {
+      object: string;
+      data: FileObject[];
+      first_id: string | null;
+      last_id: string | null;
+      has_more: boolean;
+    };
+  };
+  const indexKeys = async (h: Harness) =>
+    (await h.env.RESULTS.list({ prefix: "v1/file-index/" })).objects.map((o) => o.key);
+
+  async function three(h: Harness): Promise<FileObject[]> {
+    const files: FileObject[] = [];
+    for (let i = 0; i < 3; i++) {
+      files.push(await upload(h));
+      h.advance(2000);
+    }
+    return files;
+  }
+
+  it("lists the caller's files newest first as OpenAI's list, paged by after", async () => {
+    const h = harness();
+    const [a, b, c] = await three(h);
+    await h.as(OTHER_SERVER_KEY, "/v1/files", { method: "POST", body: uploadForm() });
+    const all = await list(h);
+    expect(all).toEqual({
+      object: "list",
+      data: [c, b, a],
+      first_id: c!.id,
+      last_id: a!.id,
+      has_more: false,
+    });
+    const first = await list(h, "?limit=2");
+    expect(first.data.map((f) => f.id)).toEqual([c!.id, b!.id]);
+    expect(first.has_more).toBe(true);
+    const second = await list(h, `?limit=2&after=${first.last_id}`);
+    expect(second.data.map((f) => f.id)).toEqual([a!.id]);
+    expect(second.has_more).toBe(false);
+    expect((await list(h, "?order=asc")).data.map((f) => f.id)).toEqual([a!.id, b!.id, c!.id]);
+    expect((await list(h, `?order=asc&after=${a!.id}`)).data.map((f) => f.id)).toEqual([
+      b!.id,
+      c!.id,
+    ]);
+    expect((await list(h, "?purpose=batch")).data).toEqual([]);
+    expect((await list(h, "", OTHER_SERVER_KEY)).data).toHaveLength(1);
+  });
+
+  it("drops deleted and expired files from the list and from the index", async () => {
+    const h = harness({ vars: { FILE_TTL_SECONDS: "3600" } });
+    const [a, b, c] = await three(h);
+    await h.server(`/v1/files/${b!.id}`, { method: "DELETE" });
+    expect((await list(h)).data.map((f) => f.id)).toEqual([c!.id, a!.id]);
+    expect(await indexKeys(h)).toHaveLength(2);
+    h.advance(3600_000 - 5000); // a has expired, c has not
+    expect((await list(h)).data.map((f) => f.id)).toEqual([c!.id]);
+    expect(await indexKeys(h)).toHaveLength(1);
+    expect(await storedFiles(h)).toEqual([`v1/files/${c!.id}`]);
+  });
+
+  it("refuses bad list parameters in the envelope", async () => {
+    const h = harness();
+    for (const query of ["?limit=0", "?limit=10001", "?order=up", "?purpose=nope"]) {
+      const response = await h.server(`/v1/files${query}`);
+      expect(response.status).toBe(400);
+      expect(((await response.json()) as ErrorBody).error.type).toBe("invalid_request_error");
+    }
+  });
+
+  it("keeps a file for expires_after.seconds, within an hour and FILE_TTL_SECONDS", async () => {
+    const h = harness();
+    const send = (fields: Record<string, string>) => {
+      const form = uploadForm();
+      for (const [name, value] of Object.entries(fields)) form.set(name, value);
+      return h.server("/v1/files", { method: "POST", body: form });
+    };
+    const kept = (await (
+      await send({ "expires_after[anchor]": "created_at", "expires_after[seconds]": "7200" })
+    ).json()) as FileObject;
+    expect(kept.expires_at - kept.created_at).toBe(7200);
+    for (const fields of [
+      { "expires_after[anchor]": "created_at", "expires_after[seconds]": "60" },
+      { "expires_after[anchor]": "created_at", "expires_after[seconds]": "90000" },
+      { "expires_after[anchor]": "last_active_at", "expires_after[seconds]": "7200" },
+      { "expires_after[anchor]": "created_at" },
+    ]) {
+      const response = await send(fields);
+      expect(response.status).toBe(400);
+      expect(((await response.json()) as ErrorBody).error.param).toMatch(/^expires_after/);
+    }
+    expect(await storedFiles(h)).toEqual([`v1/files/${kept.id}`]);
+  });
+});

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { RELAY_ROUTE, SIM_DERIVE_ROUTE } from "../../fixtures/routes";
 import { harness, SIM_ROUTE } from "../../helpers/harness";
 
 describe("GET /v1/models", () => {
@@ -22,12 +23,41 @@ describe("GET /v1/models", () => {
         default_seconds: "4",
         input_image: "required",
         remix: true,
+        extend: null,
+        edit: null,
         audio: false,
         price_per_second_usd: 0,
         prompt_max_chars: 500,
       },
     ]);
     expect(JSON.stringify(body)).not.toContain("duration_ms");
+  });
+});
+
+describe("extension and edit capabilities", () => {
+  it("says per route whether it extends (with which seconds) and edits", async () => {
+    const h = harness({ routes: [SIM_DERIVE_ROUTE, SIM_ROUTE] });
+    const { data } = (await (await h.call("/v1/models")).json()) as {
+      data: { id: string; extend: unknown; edit: unknown }[];
+    };
+    expect(data.map(({ id, extend, edit }) => ({ id, extend, edit }))).toEqual([
+      {
+        id: "sim-plus",
+        extend: { seconds: ["4", "8"], max_total_seconds: 16 },
+        edit: { max_source_seconds: 16 },
+      },
+      { id: "sim", extend: null, edit: null },
+    ]);
+  });
+
+  it("refuses at startup a route offering what its provider cannot do, naming the field", async () => {
+    const relay = { ...RELAY_ROUTE, edit: { max_source_seconds: 8 } };
+    const h = harness({ routes: [relay], vars: { RELAY_KEY: "relay-key-0123456789" } });
+    const response = await h.call("/v1/models");
+    expect(response.status).toBe(500);
+    const text = await response.text();
+    expect(text).toContain("MODEL_ROUTES[0].edit");
+    expect(text).not.toContain("relay-key-0123456789");
   });
 });
 

@@ -104,6 +104,7 @@ export function video(patch: Partial<Video> = {}): Video {
     size: "1280x720",
     seconds: "4",
     remixed_from_video_id: null,
+    source: null,
     error: null,
     content_urls: null,
     content_variants: null,

@@ -5,7 +5,12 @@ import {
   veoProviderOptions,
   type VeoProviderOptions,
 } from "../../../worker/providers/veo";
-import type { CreateInput, InputImage, Provider } from "../../../worker/providers/types";
+import type {
+  CreateInput,
+  ExtendInput,
+  InputImage,
+  Provider,
+} from "../../../worker/providers/types";
 import { patternBytes } from "../../helpers/fakes/base";
 import {
   API_ORIGIN,
@@ -562,6 +567,86 @@ describe("retrieve", () => {
     const content = provider.content(id, { variant: "video", range: null });
     expect((await providerError(content)).kind).toBe("not_found");
     expect(fake.requests).toEqual([]);
+  });
+});
+
+describe("extend", () => {
+  const source = (upstreamId: string | null, size = "1280x720", durationSeconds = 8) => ({
+    upstreamId,
+    size,
+    durationSeconds,
+    bytes: () => Promise.reject(new Error("Veo never uploads the source")),
+  });
+  const extension = (upstreamId: string | null, overrides: Partial<ExtendInput> = {}) => ({
+    jobId: "job_ext",
+    model: MODEL,
+    prompt: "The camera keeps rising over the bay",
+    seconds: "7",
+    totalSeconds: "15",
+    source: source(upstreamId),
+    ...overrides,
+  });
+
+  it("sends its own generation's file URI back as video.uri, 720p, nothing create-only", async () => {
+    const s = setup();
+    const name = await finishedOp(s);
+    const created = await s.provider.extend!(extension(name));
+    expect(created).toMatchObject({ status: "queued", progress: 0 });
+    expect(created.upstreamId).toMatch(OP);
+    expect(created.upstreamId).not.toBe(name);
+    const post = s.fake.requests.filter((r) => r.method === "POST").at(-1)!;
+    const op = s.fake.operations.get(name)!;
+    expect(post.json).toEqual({
+      instances: [
+        {
+          prompt: "The camera keeps rising over the bay",
+          video: { uri: s.fake.fileUri(op.fileId) },
+        },
+      ],
+      parameters: { resolution: "720p" },
+    });
+    expect(s.fake.extended).toEqual([{ from: name, uri: s.fake.fileUri(op.fileId) }]);
+  });
+
+  it("refuses, without a request, what Veo cannot extend", async () => {
+    const s = setup();
+    const name = await finishedOp(s);
+    const before = s.fake.requests.length;
+    expect(await providerError(s.provider.extend!(extension(null)))).toMatchObject({
+      kind: "input_rejected",
+      message: expect.stringContaining("only videos it made itself"),
+    });
+    expect(
+      await providerError(s.provider.extend!(extension(name, { seconds: "4" }))),
+    ).toMatchObject({
+      kind: "input_rejected",
+    });
+    expect(
+      await providerError(
+        s.provider.extend!(extension(name, { source: source(name, "1920x1080") })),
+      ),
+    ).toMatchObject({ kind: "input_rejected", message: expect.stringContaining("720p") });
+    expect(
+      await providerError(
+        s.provider.extend!(extension(name, { source: source(name, "1280x720", 142) })),
+      ),
+    ).toMatchObject({ kind: "input_rejected", message: expect.stringContaining("141") });
+    expect(
+      await providerError(
+        s.provider.extend!(extension(name, { model: "veo-3.1-lite-generate-preview" })),
+      ),
+    ).toMatchObject({ kind: "misconfigured" });
+    // Only the status reads of the refused calls that got that far; no POST.
+    expect(s.fake.requests.slice(before).every((r) => r.method === "GET")).toBe(true);
+  });
+
+  it("refuses a source that is not finished yet", async () => {
+    const s = setup();
+    const name = await createdOp(s);
+    expect(await providerError(s.provider.extend!(extension(name)))).toMatchObject({
+      kind: "input_rejected",
+      message: expect.stringContaining("not finished"),
+    });
   });
 });
 

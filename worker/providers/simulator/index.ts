@@ -6,6 +6,7 @@
  * queued for the first 15 % of the duration, then in_progress with linear progress, then
  * completed — unless a prompt marker forces one of the failure kinds, so the widget and the tests
  * can show every error state. Media are real files made by scripts/make-simulator-media.sh.
+ * Extensions and edits work on any source of a size it has media for, uploaded or its own.
  */
 import { z } from "zod";
 import { rangeResponse } from "../../media/range";
@@ -17,7 +18,7 @@ import type {
   ProviderContext,
   UpstreamState,
 } from "../types";
-import { simulatorMedia } from "./media";
+import { SIMULATOR_SECONDS, SIMULATOR_SIZES, simulatorMedia } from "./media";
 import { markerIn, type Outcome } from "./markers";
 
 export const simulatorProviderOptions = z
@@ -46,7 +47,7 @@ export function createSimulatorProvider(options: SimulatorOptions, ctx: Provider
     if (!simulatorMedia(size, seconds, "video")) {
       throw new ProviderError(
         "input_rejected",
-        `The simulator has no ${seconds}s clip at ${size}.`,
+        `The simulator has no ${seconds}-second clip at ${size}: it makes ${SIMULATOR_SECONDS.join(", ")}-second clips at ${SIMULATOR_SIZES.join(" or ")}.`,
       );
     }
     const job: SimJob = {
@@ -73,6 +74,14 @@ export function createSimulatorProvider(options: SimulatorOptions, ctx: Provider
         throw new ProviderError("input_rejected", "Only a completed video can be remixed.");
       }
       return start(input.prompt, source.size, source.seconds);
+    },
+    // An extension is the source followed by a new segment, so the result is the stitched total
+    // (and its media the clip of that length); an edit keeps the source's size and length.
+    async extend(input) {
+      return start(input.prompt, input.source.size, input.totalSeconds);
+    },
+    async edit(input) {
+      return start(input.prompt, input.source.size, input.seconds);
     },
     async content(upstreamId, request) {
       const job = decode(upstreamId);

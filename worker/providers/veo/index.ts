@@ -17,7 +17,7 @@ import { credentialHeader, forwardedRange } from "../kit/headers";
 import { sender } from "../kit/send";
 import type { Provider } from "../types";
 import type { VeoProviderContext, VeoProviderOptions } from "./options";
-import { requestBody } from "./request";
+import { extensionBody, requestBody } from "./request";
 import { mapOperation, OPERATION_NAME, veoErrorFromResponse, veoOperation } from "./response";
 import { verifyVeoWebhook } from "./webhooks";
 
@@ -74,40 +74,63 @@ export function createVeoProvider(options: VeoProviderOptions, ctx: VeoProviderC
     });
   };
 
+  /** One `predictLongRunning`; "not found" there can only mean the route's model id. */
+  const start = async (model: string, payload: object, signal?: AbortSignal) => {
+    const body = JSON.stringify(payload);
+    const url = `${BASE_URL}/models/${model}:predictLongRunning`;
+    const h = keyHeaders({ "content-type": "application/json", accept: "application/json" });
+    // No idempotency key exists on this API: one attempt only (docs/decisions/0005).
+    const response = await send(
+      () => new Request(url, { method: "POST", headers: h, body }),
+      false,
+      signal,
+    );
+    if (!response.ok) {
+      const error = await fail(response, "video");
+      if (error.kind !== "not_found") throw error;
+      throw new ProviderError(
+        "misconfigured",
+        "The video provider is not configured.",
+        `${error.detail} — check upstream_model`,
+      );
+    }
+    const created = await readJson(response, z.object({ name: z.string() }), "operation", redact);
+    if (!OPERATION_NAME.test(created.name)) {
+      throw unreadable("operation name failed the format check");
+    }
+    return {
+      upstreamId: created.name,
+      status: "queued" as const,
+      progress: 0,
+      error: null,
+      expiresAt: null,
+    };
+  };
+
   const provider: Provider = {
     kind: "veo",
 
     async create(input) {
-      const body = JSON.stringify(requestBody(input, options));
-      const url = `${BASE_URL}/models/${input.model}:predictLongRunning`;
-      const h = keyHeaders({ "content-type": "application/json", accept: "application/json" });
-      // No idempotency key exists on this API: one attempt only (docs/decisions/0005).
-      const response = await send(
-        () => new Request(url, { method: "POST", headers: h, body }),
-        false,
-        input.signal,
-      );
-      if (!response.ok) {
-        const error = await fail(response, "video");
-        // On create, "not found" can only mean the route's model id.
-        if (error.kind !== "not_found") throw error;
+      return start(input.model, requestBody(input, options), input.signal);
+    },
+
+    /**
+     * Continues one of this route's own videos: its operation is read again for the file URI,
+     * which goes back to Veo (docs/providers/veo.md "Extension"); uploads cannot be extended.
+     */
+    async extend(input) {
+      const source = input.source.upstreamId;
+      if (source === null) {
         throw new ProviderError(
-          "misconfigured",
-          "The video provider is not configured.",
-          `${error.detail} — check upstream_model`,
+          "input_rejected",
+          "Veo extends only videos it made itself: pick one of this model's videos.",
         );
       }
-      const created = await readJson(response, z.object({ name: z.string() }), "operation", redact);
-      if (!OPERATION_NAME.test(created.name)) {
-        throw unreadable("operation name failed the format check");
+      const { state, videoUri } = await readOperation(source, input.signal);
+      if (state.status !== "completed" || !videoUri) {
+        throw new ProviderError("input_rejected", "The source video is not finished at Veo.");
       }
-      return {
-        upstreamId: created.name,
-        status: "queued",
-        progress: 0,
-        error: null,
-        expiresAt: null,
-      };
+      return start(input.model, extensionBody(input, options, videoUri), input.signal);
     },
 
     async retrieve(upstreamId, { signal, startedAt } = {}) {

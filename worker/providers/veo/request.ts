@@ -5,7 +5,7 @@
 import { ProviderError } from "../errors";
 import { base64 } from "../kit/bytes";
 import { sizeParts } from "../kit/sizes";
-import type { CreateInput } from "../types";
+import type { CreateInput, ExtendInput } from "../types";
 import type { VeoProviderOptions } from "./options";
 
 /** §1 "Allowed values": 16:9 or 9:16 at 720p, 1080p or 4k; 4, 6 or 8 s; 8 s at 1080p/4k. */
@@ -77,4 +77,43 @@ export function requestBody(
   if (options.person_generation) parameters.personGeneration = options.person_generation;
   if (options.negative_prompt) parameters.negativePrompt = options.negative_prompt;
   return { instances: [instance], parameters };
+}
+
+/**
+ * Extension (docs/providers/veo.md "Extension"): Veo 3.1 continues a video it generated, by 7 s a
+ * call, at 720p, up to 148 s in all; the answer is the stitched whole. The source goes back as
+ * the `video.uri` its own operation returned (the SDKs' mldev form); `durationSeconds`,
+ * `generateAudio` and images are not sent with it.
+ */
+export const EXTENSION_SECONDS = "7";
+const MAX_EXTENSION_SOURCE_SECONDS = 141;
+
+export function extensionBody(
+  input: ExtendInput,
+  options: Pick<VeoProviderOptions, "negative_prompt">,
+  videoUri: string,
+) {
+  if (!/^veo-3\.1-(fast-)?generate/.test(input.model)) {
+    throw new ProviderError(
+      "misconfigured",
+      "The video provider is not configured.",
+      "only veo-3.1-generate and veo-3.1-fast-generate models extend videos",
+    );
+  }
+  if (input.seconds !== EXTENSION_SECONDS) {
+    throw new ProviderError("input_rejected", `Veo extends videos by ${EXTENSION_SECONDS} s only.`);
+  }
+  const { resolution } = sizeParts(input.source.size);
+  if (resolution !== "720p") {
+    throw new ProviderError("input_rejected", "Veo extends 720p videos only (1280x720, 720x1280).");
+  }
+  if (input.source.durationSeconds > MAX_EXTENSION_SOURCE_SECONDS) {
+    throw new ProviderError(
+      "input_rejected",
+      `Veo extends videos up to ${MAX_EXTENSION_SOURCE_SECONDS} s long.`,
+    );
+  }
+  const parameters: Record<string, unknown> = { resolution: "720p" };
+  if (options.negative_prompt) parameters.negativePrompt = options.negative_prompt;
+  return { instances: [{ prompt: input.prompt, video: { uri: videoUri } }], parameters };
 }

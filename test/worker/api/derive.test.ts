@@ -1,0 +1,298 @@
+/**
+ * `POST /v1/videos/extensions` and `POST /v1/videos/edits` on the simulator: sources by id (JSON
+ * and the Node SDK's multipart `video[id]`) and uploaded MP4s, the stitched `seconds`, pricing by
+ * what is generated, idempotency, ownership, and every refusal with its field.
+ */
+import { describe, expect, it } from "vitest";
+import { SIM_DERIVE_ROUTE, SIM_ROUTE } from "../../fixtures/routes";
+import { harness, OTHER_SERVER_KEY, type Harness } from "../../helpers/harness";
+import { reservationOf } from "../../helpers/ledger";
+import { createForm, images, post } from "../../helpers/requests";
+import { simulatorMedia } from "../../../worker/providers/simulator/media";
+import tiny from "../../fixtures/videos/plain-64x48-2s.mp4";
+
+type Video = {
+  id: string;
+  status: string;
+  model: string;
+  seconds: string;
+  size: string;
+  prompt: string;
+  remixed_from_video_id: string | null;
+  source: { type: string; video_id: string | null } | null;
+};
+type ErrorBody = { error: { code: string | null; param: string | null; message: string } };
+
+const PAID = { ...SIM_DERIVE_ROUTE, id: "sim-paid", price_per_second_usd: 0.1 };
+const routes = [SIM_DERIVE_ROUTE, SIM_ROUTE, PAID];
+
+const clip = (size: string, seconds: string) =>
+  new Uint8Array(simulatorMedia(size, seconds, "video")!.bytes);
+
+async function finished(h: Harness, model = "sim-plus", seconds = "4"): Promise<Video> {
+  const created = await h.server("/v1/videos", post(createForm({ model, seconds })));
+  expect(created.status).toBe(200);
+  const { id } = (await created.json()) as Video;
+  h.advance(11_000);
+  const video = (await (await h.server(`/v1/videos/${id}`)).json()) as Video;
+  expect(video.status).toBe("completed");
+  return video;
+}
+
+function uploadForm(bytes: Uint8Array, fields: Record<string, string>): FormData {
+  const form = new FormData();
+  for (const [name, value] of Object.entries(fields)) form.set(name, value);
+  form.set("video", new File([bytes], "clip.mp4", { type: "video/mp4" }));
+  return form;
+}
+
+async function refusal(response: Response, status = 400) {
+  expect(response.status).toBe(status);
+  return ((await response.json()) as ErrorBody).error;
+}
+
+describe("POST /v1/videos/extensions", () => {
+  it("continues one of your videos by id; seconds is the stitched total, media its length", async () => {
+    const h = harness({ routes });
+    const source = await finished(h);
+    const response = await h.server(
+      "/v1/videos/extensions",
+      post({ video: { id: source.id }, prompt: "the camera keeps rising", seconds: "4" }),
+    );
+    expect(response.status).toBe(200);
+    const extension = (await response.json()) as Video;
+    expect(extension).toMatchObject({
+      status: "queued",
+      model: "sim-plus",
+      seconds: "8",
+      size: "1280x720",
+      remixed_from_video_id: null,
+      source: { type: "extension", video_id: source.id },
+    });
+    h.advance(11_000);
+    expect(((await (await h.server(`/v1/videos/${extension.id}`)).json()) as Video).status).toBe(
+      "completed",
+    );
+    const content = await h.server(`/v1/videos/${extension.id}/content`);
+    expect(new Uint8Array(await content.arrayBuffer())).toEqual(clip("1280x720", "8"));
+  });
+
+  it("reads the Node SDK's multipart bracket field video[id]", async () => {
+    const h = harness({ routes });
+    const source = await finished(h, "sim-plus", "8");
+    const form = new FormData();
+    form.set("prompt", "and on into the night");
+    form.set("seconds", "8");
+    form.set("video[id]", source.id);
+    const extension = (await (await h.server("/v1/videos/extensions", post(form))).json()) as Video;
+    expect(extension).toMatchObject({ seconds: "16", source: { video_id: source.id } });
+  });
+
+  it("extends an uploaded MP4, judged by its structure", async () => {
+    const h = harness({ routes });
+    const response = await h.server(
+      "/v1/videos/extensions",
+      post(uploadForm(clip("720x1280", "4"), { prompt: "keep going", seconds: "8" })),
+    );
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({
+      model: "sim-plus", // the first route that can, as no model was named
+      size: "720x1280",
+      seconds: "12",
+      source: { type: "extension", video_id: null },
+    });
+  });
+
+  it("prices the added segment only, and reserves it like a create", async () => {
+    const h = harness({ routes });
+    const source = await finished(h, "sim-paid", "8");
+    const extension = (await (
+      await h.server(
+        "/v1/videos/extensions",
+        post({ video: { id: source.id }, prompt: "more", seconds: "4" }),
+      )
+    ).json()) as Video;
+    expect(extension.seconds).toBe("12");
+    expect(await reservationOf(extension.id)).toMatchObject({
+      state: "reserved",
+      amountMicroUsd: 400_000, // 4 s × $0.10, not 12 s
+    });
+  });
+
+  it("is idempotent: the same key and body return the first job, another body is a 409", async () => {
+    const h = harness({ routes });
+    const source = await finished(h);
+    const send = (prompt: string) =>
+      h.server("/v1/videos/extensions", {
+        ...post({ video: { id: source.id }, prompt, seconds: "4" }),
+        headers: { "content-type": "application/json", "idempotency-key": "ext-1" },
+      });
+    const first = (await (await send("rise")).json()) as Video;
+    const again = (await (await send("rise")).json()) as Video;
+    expect(again.id).toBe(first.id);
+    expect((await refusal(await send("fall"), 409)).code).toBe("idempotency_key_reused");
+    const list = (await (await h.server("/v1/videos")).json()) as { data: Video[] };
+    expect(list.data.map((v) => v.id)).toEqual([first.id, source.id]);
+  });
+
+  it("can be remixed where its route allows, and keeps its stitched length", async () => {
+    const h = harness({ routes });
+    const source = await finished(h);
+    const extension = (await (
+      await h.server(
+        "/v1/videos/extensions",
+        post({ video: { id: source.id }, prompt: "rise", seconds: "4" }),
+      )
+    ).json()) as Video;
+    h.advance(11_000);
+    await h.server(`/v1/videos/${extension.id}`);
+    const remix = await h.server(`/v1/videos/${extension.id}/remix`, post({ prompt: "at dusk" }));
+    expect(await remix.json()).toMatchObject({
+      seconds: "8",
+      remixed_from_video_id: extension.id,
+    });
+  });
+
+  it("refuses a route that cannot extend, naming the routes that can", async () => {
+    const h = harness({ routes });
+    const source = await finished(h, "sim");
+    const body = { video: { id: source.id }, prompt: "more", seconds: "4" };
+    const error = await refusal(await h.server("/v1/videos/extensions", post(body)));
+    expect(error).toMatchObject({ param: "video", code: "unsupported_for_model" });
+    expect(error.message).toContain("sim cannot extend videos");
+    expect(error.message).toContain("sim-plus, sim-paid");
+    // With model naming a route that can, the same source works.
+    const moved = await h.server("/v1/videos/extensions", post({ ...body, model: "sim-plus" }));
+    expect(await moved.json()).toMatchObject({ model: "sim-plus", seconds: "8" });
+    const named = await h.server("/v1/videos/extensions", post({ ...body, model: "sim" }));
+    expect(await refusal(named)).toMatchObject({ param: "model", code: "unsupported_for_model" });
+  });
+
+  it("refuses lengths the route cannot add or make", async () => {
+    const h = harness({ routes });
+    const source = await finished(h, "sim-plus", "8");
+    const send = (seconds: unknown) =>
+      h.server("/v1/videos/extensions", post({ video: { id: source.id }, prompt: "on", seconds }));
+    expect(await refusal(await send("5"))).toMatchObject({
+      param: "seconds",
+      code: "unsupported_seconds",
+    });
+    const long = await h.server(
+      "/v1/videos/extensions",
+      post(uploadForm(clip("1280x720", "12"), { prompt: "on", seconds: "8" })),
+    );
+    expect(await refusal(long)).toMatchObject({ param: "seconds", code: "video_too_long" });
+    expect((await refusal(await send(8))).param).toBe("seconds");
+    const missing = await h.server(
+      "/v1/videos/extensions",
+      post({ video: { id: source.id }, prompt: "on" }),
+    );
+    expect((await refusal(missing)).param).toBe("seconds");
+  });
+
+  it("refuses an unfinished, someone else's, a deleted or a missing source", async () => {
+    const h = harness({ routes });
+    const created = await h.server("/v1/videos", post(createForm({ model: "sim-plus" })));
+    const { id } = (await created.json()) as Video;
+    const body = { video: { id }, prompt: "more", seconds: "4" };
+    expect(await refusal(await h.server("/v1/videos/extensions", post(body)))).toMatchObject({
+      param: "video",
+      code: "video_not_ready",
+    });
+    h.advance(11_000);
+    expect((await h.as(OTHER_SERVER_KEY, "/v1/videos/extensions", post(body))).status).toBe(404);
+    await h.server(`/v1/videos/${id}`, { method: "DELETE" });
+    expect((await h.server("/v1/videos/extensions", post(body))).status).toBe(404);
+    const none = await h.server("/v1/videos/extensions", post({ prompt: "more", seconds: "4" }));
+    expect((await refusal(none)).param).toBe("video");
+  });
+
+  it("judges an upload by its structure, not its name or type, and keeps the route's sizes", async () => {
+    const h = harness({ routes });
+    const send = (bytes: Uint8Array) =>
+      h.server("/v1/videos/extensions", post(uploadForm(bytes, { prompt: "on", seconds: "4" })));
+    expect(await refusal(await send(images.landscapeJpeg))).toMatchObject({
+      param: "video",
+      code: "invalid_video",
+    });
+    const cut = clip("1280x720", "4").slice(0, 20_000);
+    expect((await refusal(await send(cut))).code).toBe("invalid_video");
+    expect(await refusal(await send(new Uint8Array(tiny)))).toMatchObject({
+      param: "video",
+      code: "unsupported_size",
+    });
+  });
+
+  it("refuses an upload over MAX_VIDEO_UPLOAD_BYTES with a 413 naming video", async () => {
+    const h = harness({ routes, vars: { MAX_VIDEO_UPLOAD_BYTES: "40000" } });
+    const response = await h.server(
+      "/v1/videos/extensions",
+      post(uploadForm(clip("1280x720", "4"), { prompt: "on", seconds: "4" })),
+    );
+    expect(await refusal(response, 413)).toMatchObject({
+      param: "video",
+      code: "request_too_large",
+    });
+  });
+});
+
+describe("POST /v1/videos/edits", () => {
+  it("edits one of your videos: same size and length, priced by that length", async () => {
+    const h = harness({ routes });
+    const source = await finished(h, "sim-paid", "8");
+    const response = await h.server(
+      "/v1/videos/edits",
+      post({ video: { id: source.id }, prompt: "make it snow" }),
+    );
+    expect(response.status).toBe(200);
+    const edit = (await response.json()) as Video;
+    expect(edit).toMatchObject({
+      model: "sim-paid",
+      seconds: "8",
+      size: "1280x720",
+      prompt: "make it snow",
+      source: { type: "edit", video_id: source.id },
+    });
+    expect(await reservationOf(edit.id)).toMatchObject({ amountMicroUsd: 800_000 });
+  });
+
+  it("edits an uploaded MP4 and refuses seconds, which an edit keeps", async () => {
+    const h = harness({ routes });
+    const form = uploadForm(clip("720x1280", "4"), { prompt: "in watercolour" });
+    const edit = (await (await h.server("/v1/videos/edits", post(form))).json()) as Video;
+    expect(edit).toMatchObject({ seconds: "4", size: "720x1280", source: { video_id: null } });
+    h.advance(11_000);
+    await h.server(`/v1/videos/${edit.id}`);
+    const content = await h.server(`/v1/videos/${edit.id}/content`);
+    expect(new Uint8Array(await content.arrayBuffer())).toEqual(clip("720x1280", "4"));
+
+    const withSeconds = uploadForm(clip("720x1280", "4"), { prompt: "x", seconds: "4" });
+    expect((await refusal(await h.server("/v1/videos/edits", post(withSeconds)))).param).toBe(
+      "seconds",
+    );
+  });
+
+  it("refuses a source longer than the route edits, and a route that cannot edit", async () => {
+    const h = harness({
+      routes: [{ ...SIM_DERIVE_ROUTE, edit: { max_source_seconds: 8 } }, SIM_ROUTE],
+    });
+    const long = uploadForm(clip("1280x720", "12"), { prompt: "snow" });
+    expect(await refusal(await h.server("/v1/videos/edits", post(long)))).toMatchObject({
+      param: "video",
+      code: "video_too_long",
+    });
+    const source = await finished(h, "sim");
+    const error = await refusal(
+      await h.server("/v1/videos/edits", post({ video: { id: source.id }, prompt: "snow" })),
+    );
+    expect(error.code).toBe("unsupported_for_model");
+    expect(error.message).toContain("Models that can: sim-plus");
+  });
+
+  it("answers a clear 400 when no route can edit at all", async () => {
+    const h = harness({ routes: [SIM_ROUTE] });
+    const form = uploadForm(clip("1280x720", "4"), { prompt: "snow" });
+    const error = await refusal(await h.server("/v1/videos/edits", post(form)));
+    expect(error.message).toBe("No model here can edit videos.");
+  });
+});
