@@ -38,6 +38,8 @@ export const SECRETS = {
 export const PROMPT = "Maria Example waves from her balcony at 12 Quiet Lane, Springfield";
 export const KLING = "fal-ai/kling-video/v3/standard/image-to-video";
 export const VEO_MODEL = "veo-3.1-generate-preview";
+/** Kling O1's video edit on fal, under the Kling route's owner/app (docs/providers/fal.md). */
+export const KLING_EDIT = "fal-ai/kling-video/o1/video-to-video/edit";
 
 const base = { ...SIM_ROUTE, input_image: "required", prompt_max_chars: 500 };
 export const ROUTES = [
@@ -75,12 +77,14 @@ export const ROUTES = [
       image_field: "start_image_url",
       durations: [5, 10],
       audio_field: "generate_audio",
+      edit_path: KLING_EDIT,
       max_retries: 0,
     },
     upstream_model: KLING,
     seconds: ["5", "10"],
     default_seconds: "5",
     remix: false,
+    edit: { max_source_seconds: 10 },
     audio: true,
     price_per_second_usd: 0.084,
   },
@@ -96,6 +100,8 @@ export const ROUTES = [
     },
     upstream_model: VEO_MODEL,
     remix: false,
+    // Veo 3.1 continues its own videos by 7 s, to 148 s in all (docs/providers/veo.md).
+    extend: { seconds: ["7"], max_total_seconds: 148 },
     audio: true,
     price_per_second_usd: 0.4,
   },
@@ -173,6 +179,12 @@ export function contractFakes(now: () => number) {
       modelPath: KLING,
       inputs: KLING_INPUTS,
       required: ["prompt", "start_image_url"],
+      endpoints: {
+        [KLING_EDIT]: {
+          inputs: { prompt: "string", video_url: "video", keep_audio: "boolean" },
+          required: ["prompt", "video_url"],
+        },
+      },
     }),
     veo: new FakeVeo({ apiKey: SECRETS.GEMINI_API_KEY, pollsToComplete: 3 }),
     runway: new FakeRunway({ apiKey: SECRETS.RUNWAYML_API_SECRET }),

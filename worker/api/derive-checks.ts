@@ -7,6 +7,7 @@
 import type { Config, Route } from "../config";
 import { invalidRequest } from "../errors";
 import { checkMp4, type VideoInfo } from "../media/video";
+import { operationsOf } from "../providers/registry";
 import { resolveRoute } from "./checks";
 
 export type Operation = "extension" | "edit";
@@ -44,6 +45,24 @@ export function deriveRoute(
     `${subject} ${alternatives}`.trim(),
     model !== undefined ? "model" : "video",
     "unsupported_for_model",
+  );
+}
+
+/**
+ * A route whose provider continues only its own output (Veo) takes only its own videos: an
+ * upload or another route's video is refused before anything is spent, saying what works.
+ */
+export function checkSourceReach(
+  route: Route,
+  operation: Operation,
+  sourceRoute: string | null,
+): void {
+  const reach = operationsOf(route.provider)[operation === "extension" ? "extend" : "edit"];
+  if (reach !== "own" || sourceRoute === route.id) return;
+  throw invalidRequest(
+    `${route.id} can only ${VERB[operation]} videos it made itself: send video: { id } of one of its videos.`,
+    "video",
+    "source_not_supported",
   );
 }
 

@@ -25,15 +25,28 @@ export const providerOptions = z.discriminatedUnion("type", [
 export type ProviderOptions = z.infer<typeof providerOptions>;
 
 /**
+ * Which sources a derived job may come from: any video (uploads and other routes' videos, sent
+ * as bytes), only the route's own (Veo continues its own generations), or none.
+ */
+export type Reach = "any" | "own" | null;
+
+/**
  * Which derived jobs a provider block can start: a route may offer `extend` or `edit` only when
  * its adapter does (worker/config.ts refuses the rest at startup, naming the field).
  */
-export function operationsOf(options: ProviderOptions): { extend: boolean; edit: boolean } {
+export function operationsOf(options: ProviderOptions): { extend: Reach; edit: Reach } {
   switch (options.type) {
     case "simulator":
-      return { extend: true, edit: true };
+      return { extend: "any", edit: "any" };
+    case "veo":
+      return { extend: "own", edit: null };
+    case "fal":
+      return {
+        extend: options.extend_path ? "any" : null,
+        edit: options.edit_path ? "any" : null,
+      };
     default:
-      return { extend: false, edit: false };
+      return { extend: null, edit: null };
   }
 }
 

@@ -10,6 +10,7 @@ import { checkPrompt } from "../api/checks";
 import {
   checkEdit,
   checkExtension,
+  checkSourceReach,
   checkSourceSize,
   checkUploadedVideo,
   deriveRoute,
@@ -91,6 +92,7 @@ async function derive(c: C, operation: Operation): Promise<Response> {
   const { fields, source: ref } = await readSourceRequest(c, operation);
   const source = await resolveSource(c, ref, operation);
   const route = deriveRoute(c.var.config, operation, fields.model, source.route);
+  checkSourceReach(route, operation, source.route);
   checkSourceSize(route, source.video.size);
   const prompt = checkPrompt(route, fields.prompt);
   const provider = providerFor(c, route);

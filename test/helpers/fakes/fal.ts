@@ -19,7 +19,14 @@ export const CDN = "https://v3.fal.media";
 export const JWKS_URL = `${REST}/.well-known/jwks.json`;
 
 /** The JSON type of one model input field; `image` is a URL (or a data URI where allowed). */
-export type FieldType = "string" | "boolean" | "integer" | "image" | readonly (string | number)[];
+export type FieldType =
+  "string" | "boolean" | "integer" | "image" | "video" | readonly (string | number)[];
+
+/** Another endpoint of the same owner/app (an extend or edit endpoint), with its own schema. */
+export interface FakeFalEndpoint {
+  inputs: Record<string, FieldType>;
+  required?: string[];
+}
 
 export interface FakeFalOptions {
   apiKey: string;
@@ -33,6 +40,8 @@ export interface FakeFalOptions {
   /** Status polls answered IN_QUEUE (positions count down to 0), then IN_PROGRESS. */
   pollsInQueue?: number;
   pollsInProgress?: number;
+  /** More endpoints under the same owner/app, by endpoint id (e.g. `…/extend-video`). */
+  endpoints?: Record<string, FakeFalEndpoint>;
   /** Host of the status/response/cancel URLs fal returns; the adapter must not use them. */
   returnedUrlBase?: string;
 }
@@ -51,6 +60,8 @@ export interface RecordedRequest extends RecordedBase {
 
 export interface FakeJob {
   id: string;
+  /** The endpoint it was submitted to. */
+  endpoint: string;
   input: Record<string, unknown>;
   polls: number;
   outcome: Outcome;
@@ -64,6 +75,7 @@ export interface ScriptedAnswer extends ScriptedBase<RecordedRequest> {
 
 export const VIDEO_BYTES = patternBytes(64 * 1024);
 const IMAGE_TYPES = ["image/jpeg", "image/png", "image/webp"];
+const UPLOAD_TYPES = [...IMAGE_TYPES, "video/mp4"];
 
 export { ContractViolation };
 
@@ -147,11 +159,16 @@ export class FakeFal extends ContractFake<RecordedRequest, ScriptedAnswer> {
     if (method === "GET" && url.origin === CDN && !url.search) {
       return { keyed: false, answer: () => this.media(r) };
     }
-    if (method === "POST" && base === `${QUEUE}/${this.options.modelPath}`) {
+    const endpoint = this.endpointAt(base);
+    if (method === "POST" && endpoint) {
       if ([...url.searchParams.keys()].some((k) => k !== "fal_webhook")) {
         this.violate(r, "unexpected query");
       }
-      return { keyed: true, check: () => this.checkSubmit(r), answer: () => this.submit(r) };
+      return {
+        keyed: true,
+        check: () => this.checkSubmit(r, endpoint),
+        answer: () => this.submit(r, endpoint),
+      };
     }
     const m = url.href.match(
       /^https:\/\/queue\.fal\.run\/([^/]+\/[^/]+)\/requests\/([^/?]+)(\/status|\/cancel)?(\?logs=1)?$/,
@@ -172,7 +189,7 @@ export class FakeFal extends ContractFake<RecordedRequest, ScriptedAnswer> {
     if (!body || Object.keys(body).sort().join() !== "content_type,file_name") {
       this.violate(r, "initiate takes exactly {content_type, file_name}");
     }
-    if (!IMAGE_TYPES.includes(String(body.content_type))) this.violate(r, "not an image type");
+    if (!UPLOAD_TYPES.includes(String(body.content_type))) this.violate(r, "not an image or MP4");
     if (typeof body.file_name !== "string" || !/^[\w.-]+$/.test(body.file_name)) {
       this.violate(r, "bad file_name");
     }
@@ -195,7 +212,19 @@ export class FakeFal extends ContractFake<RecordedRequest, ScriptedAnswer> {
     return new Response(null, { status: 200 });
   }
 
-  private checkSubmit(r: RecordedRequest): void {
+  /** The schema of the endpoint a submit URL names: the route's model or one of `endpoints`. */
+  private endpointAt(base: string): (FakeFalEndpoint & { path: string }) | undefined {
+    if (base === `${QUEUE}/${this.options.modelPath}`) {
+      const { inputs, required } = this.options;
+      return { path: this.options.modelPath, inputs, required };
+    }
+    for (const [path, endpoint] of Object.entries(this.options.endpoints ?? {})) {
+      if (base === `${QUEUE}/${path}`) return { path, ...endpoint };
+    }
+    return undefined;
+  }
+
+  private checkSubmit(r: RecordedRequest, endpoint: FakeFalEndpoint): void {
     if (r.headers.get("content-type") !== "application/json") this.violate(r, "not JSON");
     const body = r.json;
     if (!body || typeof body !== "object" || Array.isArray(body)) {
@@ -203,7 +232,7 @@ export class FakeFal extends ContractFake<RecordedRequest, ScriptedAnswer> {
     }
     const hook = r.url.searchParams.get("fal_webhook");
     if (hook !== null && !hook.startsWith("https://")) this.violate(r, "webhook not https");
-    const { inputs, required = ["prompt"] } = this.options;
+    const { inputs, required = ["prompt"] } = endpoint;
     for (const name of required) if (!(name in body)) this.violate(r, `missing ${name}`);
     for (const [name, value] of Object.entries(body)) {
       const type = inputs[name];
@@ -212,10 +241,22 @@ export class FakeFal extends ContractFake<RecordedRequest, ScriptedAnswer> {
     }
   }
 
-  private submit(r: RecordedRequest): Response {
+  private submit(r: RecordedRequest, endpoint: FakeFalEndpoint & { path: string }): Response {
     const input = r.json as Record<string, unknown>;
-    for (const [name, type] of Object.entries(this.options.inputs)) {
+    for (const [name, type] of Object.entries(endpoint.inputs)) {
       const value = input[name];
+      if (
+        type === "video" &&
+        typeof value === "string" &&
+        this.files.get(value)?.type !== "video/mp4"
+      ) {
+        return modelError(
+          422,
+          name,
+          "Failed to load the video. Please check the URL.",
+          "video_load_error",
+        );
+      }
       if (type !== "image" || typeof value !== "string") continue;
       const loadable = value.startsWith("data:")
         ? this.options.acceptsDataUri
@@ -230,7 +271,14 @@ export class FakeFal extends ContractFake<RecordedRequest, ScriptedAnswer> {
       }
     }
     const id = `0b7c${String(this.next++).padStart(4, "0")}-45d3-4afd-883e-ad3abe2a1c4d`;
-    this.jobs.set(id, { id, input, polls: 0, outcome: { kind: "video" }, cancelled: false });
+    this.jobs.set(id, {
+      id,
+      endpoint: endpoint.path,
+      input,
+      polls: 0,
+      outcome: { kind: "video" },
+      cancelled: false,
+    });
     const base = `${this.options.returnedUrlBase ?? QUEUE}/${this.owner}/requests/${id}`;
     return Response.json({
       status: "IN_QUEUE",
@@ -341,6 +389,8 @@ function fits(type: FieldType, value: unknown): boolean {
       return typeof value === "boolean";
     case "integer":
       return Number.isInteger(value);
+    case "video":
+      return typeof value === "string" && value.startsWith(`${CDN}/`);
     case "image":
       return (
         typeof value === "string" &&

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { SIM_DERIVE_ROUTE, SIM_ROUTE } from "../../fixtures/routes";
+import { deployment, KLING_EDIT, SECRETS } from "../../helpers/deployment";
 import { harness, OTHER_SERVER_KEY, type Harness } from "../../helpers/harness";
 import { reservationOf } from "../../helpers/ledger";
 import { createForm, images, post } from "../../helpers/requests";
@@ -294,5 +295,51 @@ describe("POST /v1/videos/edits", () => {
     const form = uploadForm(clip("1280x720", "4"), { prompt: "snow" });
     const error = await refusal(await h.server("/v1/videos/edits", post(form)));
     expect(error.message).toBe("No model here can edit videos.");
+  });
+});
+
+describe("extensions and edits on real providers' contract fakes", () => {
+  it("Veo extends its own finished video by 7 s: the file URI goes back, seconds is the total", async () => {
+    const { h, fakes } = deployment();
+    const created = await h.as(
+      SECRETS.SERVER_KEY_BACKEND,
+      "/v1/videos",
+      post(createForm({ model: "veo", seconds: "8" })),
+    );
+    const { id } = (await created.json()) as Video;
+    for (let i = 0; i < 4; i++) {
+      h.advance(6000);
+      await h.as(SECRETS.SERVER_KEY_BACKEND, `/v1/videos/${id}`);
+    }
+    const send = (body: object) =>
+      h.as(SECRETS.SERVER_KEY_BACKEND, "/v1/videos/extensions", post(body));
+    const response = await send({ video: { id }, prompt: "and the tide comes in", seconds: "7" });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ model: "veo", seconds: "15" });
+    expect(fakes.veo.extended).toHaveLength(1);
+    // Veo cannot take an upload: refused before anything is spent or sent.
+    const upload = await h.as(
+      SECRETS.SERVER_KEY_BACKEND,
+      "/v1/videos/extensions",
+      post(uploadForm(clip("1280x720", "8"), { prompt: "on", seconds: "7", model: "veo" })),
+    );
+    expect(await refusal(upload)).toMatchObject({ param: "video", code: "source_not_supported" });
+    expect(fakes.veo.extended).toHaveLength(1);
+  });
+
+  it("fal edits an uploaded MP4 through its edit endpoint, uploading the source to fal storage", async () => {
+    const { h, fakes } = deployment();
+    const response = await h.as(
+      SECRETS.SERVER_KEY_BACKEND,
+      "/v1/videos/edits",
+      post(uploadForm(clip("1280x720", "8"), { prompt: "make it snow", model: "kling-fal" })),
+    );
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ model: "kling-fal", seconds: "8" });
+    const [job] = [...fakes.fal.jobs.values()];
+    expect(job!.endpoint).toBe(KLING_EDIT);
+    expect(fakes.fal.files.get(job!.input.video_url as string)?.bytes).toEqual(
+      clip("1280x720", "8"),
+    );
   });
 });

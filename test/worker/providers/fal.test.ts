@@ -5,7 +5,13 @@ import {
   type FalProviderOptions,
 } from "../../../worker/providers/fal";
 import { FalJwksCache } from "../../../worker/providers/fal/webhooks";
-import type { CreateInput, InputImage, Provider } from "../../../worker/providers/types";
+import type {
+  CreateInput,
+  ExtendInput,
+  InputImage,
+  Provider,
+} from "../../../worker/providers/types";
+import { patternBytes } from "../../helpers/fakes/base";
 import {
   CDN,
   ContractViolation,
@@ -155,6 +161,9 @@ describe("falProviderOptions", () => {
       audio_field: null,
       extra_input: {},
       webhook_user_id: null,
+      extend_path: null,
+      edit_path: null,
+      video_field: "video_url",
       media_expiration_seconds: null,
     });
   });
@@ -464,6 +473,94 @@ describe("create", () => {
     expect(error.kind).toBe("misconfigured");
     expect(error.detail).toContain("FAL_KEY");
     expect(fake.requests).toEqual([]);
+  });
+});
+
+describe("extend and edit", () => {
+  const VEO_EXTEND = "fal-ai/veo3.1/extend-video";
+  const KLING_EDIT = "fal-ai/kling-video/o1/video-to-video/edit";
+  const endpoints = {
+    [VEO_EXTEND]: {
+      inputs: {
+        prompt: "string",
+        video_url: "video",
+        duration: ["7s"],
+        aspect_ratio: ["auto", "16:9", "9:16"],
+        resolution: ["720p"],
+        generate_audio: "boolean",
+      },
+      required: ["prompt", "video_url"],
+    },
+    [KLING_EDIT]: {
+      inputs: { prompt: "string", video_url: "video", keep_audio: "boolean" },
+      required: ["prompt", "video_url"],
+    },
+  } satisfies FakeFalOptions["endpoints"];
+  const mp4 = patternBytes(4096);
+  const source = (bytes = mp4) => ({
+    upstreamId: null,
+    size: "1280x720",
+    durationSeconds: 8,
+    bytes: async () => bytes,
+  });
+  const extension = (): ExtendInput => ({
+    jobId: "video_ext",
+    model: VEO,
+    prompt: "The gulls keep circling",
+    seconds: "7",
+    totalSeconds: "15",
+    source: source(),
+  });
+
+  it("uploads the source to fal storage and submits it to extend_path with the added length", async () => {
+    const s = setup({ ...VEO_BLOCK, extend_path: VEO_EXTEND }, { endpoints });
+    const created = await s.provider.extend!(extension());
+    expect(created.status).toBe("queued");
+    const job = s.fake.jobs.get(created.upstreamId)!;
+    expect(job.endpoint).toBe(VEO_EXTEND);
+    expect(job.input).toEqual({
+      prompt: "The gulls keep circling",
+      video_url: expect.stringMatching(/^https:\/\/v3\.fal\.media\/files\/tok\d+\/input\.mp4$/),
+      duration: "7s",
+    });
+    expect(s.fake.files.get(job.input.video_url as string)).toEqual({
+      type: "video/mp4",
+      bytes: mp4,
+    });
+    // Polled under the shared owner/app, like any job of the route.
+    for (let i = 0; i < 5; i++) await s.provider.retrieve(created.upstreamId, { startedAt: NOW });
+    expect((await s.provider.retrieve(created.upstreamId)).status).toBe("completed");
+  });
+
+  it("submits an edit to edit_path with the prompt and the source only", async () => {
+    const s = setup({ ...KLING_BLOCK, edit_path: KLING_EDIT }, { endpoints });
+    const created = await s.provider.edit!({
+      jobId: "video_edit",
+      model: KLING,
+      prompt: "Make it snow",
+      seconds: "8",
+      source: source(),
+    });
+    const job = s.fake.jobs.get(created.upstreamId)!;
+    expect(job.endpoint).toBe(KLING_EDIT);
+    expect(Object.keys(job.input).sort()).toEqual(["prompt", "video_url"]);
+  });
+
+  it("fails as misconfigured, uploading nothing, when the route has no endpoint for it", async () => {
+    const s = setup(VEO_BLOCK, { endpoints });
+    expect(await providerError(s.provider.extend!(extension()))).toMatchObject({
+      kind: "misconfigured",
+    });
+    expect(s.fake.requests).toHaveLength(0);
+  });
+
+  it("requires extend_path and edit_path under model_path's owner/app", () => {
+    expect(
+      falProviderOptions.safeParse({ ...VEO_BLOCK, extend_path: "fal-ai/other/extend" }).success,
+    ).toBe(false);
+    expect(falProviderOptions.safeParse({ ...VEO_BLOCK, extend_path: VEO_EXTEND }).success).toBe(
+      true,
+    );
   });
 });
 

@@ -18,9 +18,9 @@ import { credentialHeader, forwardedRange } from "../kit/headers";
 import { estimatedProgress } from "../kit/progress";
 import { sanitizeUpstreamText } from "../kit/sanitize";
 import { sender } from "../kit/send";
-import type { InputImage, Provider } from "../types";
+import type { CreatedUpstreamJob, EditInput, ExtendInput, Provider } from "../types";
 import type { FalProviderContext, FalProviderOptions } from "./options";
-import { mapInput, QUEUE_BASE, UPLOAD_INITIATE_URL } from "./request";
+import { mapDerivedInput, mapInput, QUEUE_BASE, UPLOAD_INITIATE_URL } from "./request";
 import {
   CANCELLED,
   failed,
@@ -74,11 +74,15 @@ export function createFalProvider(options: FalProviderOptions, ctx: FalProviderC
     falCallError(await readFalError(response, redact), what, ctx.now(), redact);
 
   /** fal storage: initiate with the key, then PUT the bytes (without it) to the given URL. */
-  const upload = async ({ bytes, mime }: InputImage, signal?: AbortSignal): Promise<string> => {
-    const file = { content_type: mime, file_name: `input.${IMAGE_EXTENSIONS[mime]}` };
+  const upload = async (
+    { bytes, mime }: { bytes: Uint8Array; mime: string },
+    signal?: AbortSignal,
+  ): Promise<string> => {
+    const extension = mime === "video/mp4" ? "mp4" : IMAGE_EXTENSIONS[mime as "image/png"];
+    const file = { content_type: mime, file_name: `input.${extension}` };
     const initiate = keyed(UPLOAD_INITIATE_URL, "POST", JSON.stringify(file));
     const response = await send(initiate, true, signal);
-    if (!response.ok) throw await callError(response, "image upload");
+    if (!response.ok) throw await callError(response, "upload");
     const ticket = await readJson(response, uploadTicket, "upload ticket", redact);
     if (!isFalAssetUrl(ticket.upload_url) || !isFalAssetUrl(ticket.file_url)) {
       throw unreadable("upload URL is not on a fal host");
@@ -87,8 +91,8 @@ export function createFalProvider(options: FalProviderOptions, ctx: FalProviderC
     const stored = await send(() => new Request(ticket.upload_url, init), true, signal);
     await stored.body?.cancel();
     if (stored.ok) return ticket.file_url;
-    const detail = `image upload: HTTP ${stored.status}`;
-    throw new ProviderError("unavailable", "The video provider could not take the image.", detail);
+    const detail = `upload: HTTP ${stored.status}`;
+    throw new ProviderError("unavailable", "The video provider could not take the upload.", detail);
   };
 
   /** The finished job: fal keeps its outcome, a video or a typed error, at the result URL (§2). */
@@ -116,6 +120,56 @@ export function createFalProvider(options: FalProviderOptions, ctx: FalProviderC
     return failed(code, message);
   };
 
+  /** POST a job to `path` on the queue (§2); only an https webhook receiver is named. */
+  const submit = async (
+    path: string,
+    body: Record<string, unknown>,
+    webhookUrl: string | undefined,
+    signal?: AbortSignal,
+  ): Promise<CreatedUpstreamJob> => {
+    const hook = webhookUrl && isHttpsUrl(webhookUrl) ? webhookUrl : null;
+    const query = hook ? `?fal_webhook=${encodeURIComponent(hook)}` : "";
+    const url = `${QUEUE_BASE}/${path}${query}`;
+    const extra: Record<string, string> = {};
+    if (lifetime !== null) {
+      const preference = { expiration_duration_seconds: lifetime };
+      extra["x-fal-object-lifecycle-preference"] = JSON.stringify(preference);
+    }
+    const response = await send(keyed(url, "POST", JSON.stringify(body), extra), false, signal);
+    if (response.status === 404) {
+      // An unknown endpoint is a route mistake, not a missing video.
+      await response.body?.cancel();
+      const detail = `POST ${path}: HTTP 404`;
+      throw new ProviderError(
+        "misconfigured",
+        "The video provider does not offer this model.",
+        detail,
+      );
+    }
+    if (!response.ok) throw await callError(response, "video");
+    const job = await readJson(response, submitted, "submit answer", redact);
+    return {
+      upstreamId: job.request_id,
+      ...state("queued", queuedProgress(job.queue_position ?? null)),
+    };
+  };
+
+  const derived = async (
+    path: string | null,
+    input: ExtendInput | EditInput,
+    extension: boolean,
+  ): Promise<CreatedUpstreamJob> => {
+    if (path === null) {
+      const detail = `the route sets no ${extension ? "extend_path" : "edit_path"}`;
+      throw new ProviderError("misconfigured", "The video provider is not configured.", detail);
+    }
+    authorization(); // a missing key fails before anything is uploaded
+    const bytes = await input.source.bytes();
+    const url = await upload({ bytes, mime: "video/mp4" }, input.signal);
+    const body = mapDerivedInput(options, input, url, extension);
+    return submit(path, body, input.webhookUrl, input.signal);
+  };
+
   const provider: Provider = {
     kind: "fal",
 
@@ -132,36 +186,17 @@ export function createFalProvider(options: FalProviderOptions, ctx: FalProviderC
             ? await upload(input.image, input.signal)
             : dataUri(input.image.mime, input.image.bytes);
       }
-      // Webhooks are a hint on top of polling (§2): only an https receiver is worth naming.
-      const hook = input.webhookUrl && isHttpsUrl(input.webhookUrl) ? input.webhookUrl : null;
-      const query = hook ? `?fal_webhook=${encodeURIComponent(hook)}` : "";
-      const url = `${QUEUE_BASE}/${options.model_path}${query}`;
-      const extra: Record<string, string> = {};
-      if (lifetime !== null) {
-        const preference = { expiration_duration_seconds: lifetime };
-        extra["x-fal-object-lifecycle-preference"] = JSON.stringify(preference);
-      }
-      const response = await send(
-        keyed(url, "POST", JSON.stringify(body), extra),
-        false,
-        input.signal,
-      );
-      if (response.status === 404) {
-        // An unknown endpoint is a route mistake, not a missing video.
-        await response.body?.cancel();
-        const detail = `POST ${options.model_path}: HTTP 404`;
-        throw new ProviderError(
-          "misconfigured",
-          "The video provider does not offer this model.",
-          detail,
-        );
-      }
-      if (!response.ok) throw await callError(response, "video");
-      const job = await readJson(response, submitted, "submit answer", redact);
-      return {
-        upstreamId: job.request_id,
-        ...state("queued", queuedProgress(job.queue_position ?? null)),
-      };
+      return submit(options.model_path, body, input.webhookUrl, input.signal);
+    },
+
+    // Extensions and edits: the source goes to fal storage first (the universal way to hand fal
+    // a file, §2), then to the route's endpoint for it; the answer is polled like any job.
+    async extend(input) {
+      return derived(options.extend_path, input, true);
+    },
+
+    async edit(input) {
+      return derived(options.edit_path, input, false);
     },
 
     async retrieve(upstreamId, { signal, startedAt } = {}) {

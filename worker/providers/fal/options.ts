@@ -76,6 +76,15 @@ export const falProviderOptions = z
       )
       .nullable()
       .default(null),
+    /**
+     * The endpoint that continues a video (e.g. `fal-ai/veo3.1/extend-video`), or null. It must
+     * share `model_path`'s owner/app, which addresses status and results (§2).
+     */
+    extend_path: modelPath.nullable().default(null),
+    /** The endpoint that edits a video per a prompt (e.g. `fal-ai/kling-video/o1/video-to-video/edit`). */
+    edit_path: modelPath.nullable().default(null),
+    /** The input field of the source video on those endpoints (fal's `video_url`). */
+    video_field: fieldName.default("video_url"),
     /** Asks fal to delete outputs after this long (X-Fal-Object-Lifecycle-Preference, §2). */
     media_expiration_seconds: z.number().int().min(3600).max(31_536_000).nullable().default(null),
   })
@@ -91,7 +100,20 @@ export const falProviderOptions = z
         o.audio_field,
       ].some((field) => field !== null && field in o.extra_input),
     { message: "must not set a field the adapter maps", path: ["extra_input"] },
+  )
+  .refine(
+    (o) =>
+      [o.extend_path, o.edit_path].every(
+        (path) => path === null || ownerApp(path) === ownerApp(o.model_path),
+      ),
+    {
+      message: "extend_path and edit_path must share model_path's owner/app (e.g. fal-ai/veo3.1)",
+      path: ["extend_path"],
+    },
   );
+
+/** `owner/app` of an endpoint id: what status and result URLs are built from (§2). */
+export const ownerApp = (path: string) => path.split("/").slice(0, 2).join("/");
 export type FalProviderOptions = z.infer<typeof falProviderOptions>;
 
 /** What the adapter needs beyond the shared context. */

@@ -4,7 +4,7 @@
  */
 import { ProviderError } from "../errors";
 import { sizeParts } from "../kit/sizes";
-import type { CreateInput } from "../types";
+import type { CreateInput, EditInput, ExtendInput } from "../types";
 import type { FalProviderOptions } from "./options";
 
 /** Fixed, like every fal URL: never configurable, never taken from an answer. */
@@ -36,5 +36,28 @@ export function mapInput(options: FalProviderOptions, input: CreateInput): Recor
   if (options.aspect_field) body[options.aspect_field] = aspect;
   if (options.resolution_field) body[options.resolution_field] = resolution;
   if (options.audio_field && input.audio !== undefined) body[options.audio_field] = input.audio;
+  return body;
+}
+
+/**
+ * An extension's or edit's input (docs/providers/fal.md "Extensions and edits"): the prompt,
+ * the source as a fal storage URL in `video_field`, and for an extension the added length in the
+ * route's duration field and format. Create-only inputs (`extra_input`, image, aspect) are not
+ * sent: these endpoints have their own schemas.
+ */
+export function mapDerivedInput(
+  options: FalProviderOptions,
+  input: ExtendInput | EditInput,
+  videoUrl: string,
+  extension: boolean,
+): Record<string, unknown> {
+  const body: Record<string, unknown> = { prompt: input.prompt, [options.video_field]: videoUrl };
+  if (extension) {
+    const seconds = Number(input.seconds);
+    body[options.duration_field] =
+      options.duration_format === "integer"
+        ? seconds
+        : `${seconds}${options.duration_format === "seconds_s" ? "s" : ""}`;
+  }
   return body;
 }
