@@ -12,6 +12,8 @@ const FAST_ROUTE = {
   ...SIM_ROUTE,
   id: "sim-fast",
   provider: { type: "simulator", duration_ms: 1500 },
+  extend: { seconds: ["4", "8"], max_total_seconds: 16 },
+  edit: { max_source_seconds: 16 },
 };
 
 let server: DevServer;
@@ -110,5 +112,56 @@ describe("openai SDK over HTTP against `wrangler dev`", () => {
       OpenAI.BadRequestError,
     );
     expect(await openai.files.delete(file.id)).toMatchObject({ deleted: true });
+  }, 60_000);
+
+  it("extends by id and edits an uploaded MP4 with videos.extend / videos.edit, and lists files", async () => {
+    const openai = new OpenAI({ apiKey: "sk_dev_local", baseURL: `${server.url}/v1` });
+    const image = readFileSync(
+      new URL("../fixtures/images/baseline-1280x720.jpg", import.meta.url),
+    );
+    const finish = async (id: string) => {
+      let video = await openai.videos.retrieve(id);
+      for (let i = 0; i < 80 && video.status !== "completed" && video.status !== "failed"; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        video = await openai.videos.retrieve(id);
+      }
+      return video;
+    };
+    const source = await openai.videos.create({
+      prompt: "the sea at dawn",
+      model: "sim-fast",
+      input_reference: await toFile(image, "photo.jpg", { type: "image/jpeg" }),
+    });
+    expect((await finish(source.id)).status).toBe("completed");
+
+    const extended = await openai.videos.extend({
+      video: { id: source.id },
+      prompt: "the sun climbs higher",
+      seconds: "8",
+    });
+    expect(extended.seconds).toBe("12");
+    const done = await finish(extended.id);
+    expect(done).toMatchObject({ status: "completed", seconds: "12" });
+
+    // The finished clip, downloaded and sent back as an upload: an edit keeps its length.
+    const clip = new Uint8Array(
+      await (await openai.videos.downloadContent(source.id)).arrayBuffer(),
+    );
+    const edited = await openai.videos.edit({
+      video: await toFile(clip, "clip.mp4", { type: "video/mp4" }),
+      prompt: "in watercolour",
+    });
+    expect(edited).toMatchObject({ seconds: "4", size: "1280x720" });
+    await expect(
+      openai.videos.edit({ video: await toFile(image, "clip.mp4"), prompt: "x" }),
+    ).rejects.toBeInstanceOf(OpenAI.BadRequestError);
+
+    const file = await openai.files.create({
+      file: await toFile(image, "photo.jpg", { type: "image/jpeg" }),
+      purpose: "vision",
+    });
+    const listed: string[] = [];
+    for await (const item of openai.files.list()) listed.push(item.id);
+    expect(listed).toContain(file.id);
   }, 60_000);
 });

@@ -5,6 +5,7 @@
  */
 import OpenAI, { APIError, toFile } from "openai";
 import { describe, expect, it } from "vitest";
+import { SIM_DERIVE_ROUTE } from "../fixtures/routes";
 import { harness, ORIGIN, SERVER_KEY, type Harness } from "../helpers/harness";
 import { images } from "../helpers/requests";
 import { simulatorMedia } from "../../worker/providers/simulator/media";
@@ -184,6 +185,88 @@ describe("the official openai SDK against the worker", () => {
       .catch((error: unknown) => error);
     expect(unknown).toBeInstanceOf(OpenAI.BadRequestError);
     expect((unknown as APIError).param).toBe("input_reference.file_id");
+  });
+
+  it("extends and edits with videos.extend / videos.edit: by id (video[id]) and by uploaded MP4", async () => {
+    const h = harness({ routes: [SIM_DERIVE_ROUTE] });
+    const sent: string[] = [];
+    const openai = new OpenAI({
+      apiKey: SERVER_KEY,
+      baseURL: `${ORIGIN}/v1`,
+      maxRetries: 0,
+      fetch: async (url, init) => {
+        const request = new Request(String(url), init as RequestInit);
+        const form = await request
+          .clone()
+          .formData()
+          .catch(() => null);
+        if (form) sent.push(...form.keys());
+        return h.call(String(url).slice(ORIGIN.length), { ...(init as RequestInit) });
+      },
+    });
+    const source = await openai.videos.create({
+      prompt: "slow dolly in",
+      model: "sim-plus",
+      input_reference: await toFile(images.landscapeJpeg, "photo.jpg", { type: "image/jpeg" }),
+    });
+    h.advance(11_000);
+    expect((await openai.videos.retrieve(source.id)).status).toBe("completed");
+
+    const extended = await openai.videos.extend({
+      video: { id: source.id },
+      prompt: "and the camera keeps rising",
+      seconds: "4",
+    });
+    expect(sent).toContain("video[id]"); // how the SDK encodes a reference
+    expect(extended).toMatchObject({ status: "queued", seconds: "8", model: "sim-plus" });
+    h.advance(11_000);
+    const finished = await openai.videos.retrieve(extended.id);
+    expect(finished.seconds).toBe("8");
+    const bytes = new Uint8Array(
+      await (await openai.videos.downloadContent(extended.id)).arrayBuffer(),
+    );
+    expect(bytes).toEqual(new Uint8Array(simulatorMedia("1280x720", "8", "video")!.bytes));
+
+    const mp4 = new Uint8Array(simulatorMedia("720x1280", "4", "video")!.bytes);
+    const edited = await openai.videos.edit({
+      video: await toFile(mp4, "clip.mp4", { type: "video/mp4" }),
+      prompt: "make it snow",
+    });
+    expect(edited).toMatchObject({ status: "queued", seconds: "4", size: "720x1280" });
+
+    const ids: string[] = [];
+    for await (const video of openai.videos.list()) ids.push(video.id);
+    expect(ids).toEqual([edited.id, extended.id, source.id]);
+
+    const tooLong = await openai.videos
+      .extend({ video: { id: extended.id }, prompt: "more", seconds: "12" })
+      .catch((error: unknown) => error);
+    expect(tooLong).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((tooLong as APIError).param).toBe("seconds");
+    const notMp4 = await openai.videos
+      .edit({ video: await toFile(images.landscapeJpeg, "clip.mp4"), prompt: "snow" })
+      .catch((error: unknown) => error);
+    expect(notMp4).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((notMp4 as APIError).code).toBe("invalid_video");
+  });
+
+  it("lists files with files.list and auto-pagination", async () => {
+    const h = harness();
+    const openai = client(h);
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const file = await openai.files.create({
+        file: await toFile(images.landscapeJpeg, "photo.jpg", { type: "image/jpeg" }),
+        purpose: "vision",
+        expires_after: { anchor: "created_at", seconds: 7200 },
+      });
+      expect(file.expires_at! - file.created_at).toBe(7200);
+      ids.unshift(file.id);
+      h.advance(2000);
+    }
+    const listed: string[] = [];
+    for await (const file of openai.files.list({ limit: 2 })) listed.push(file.id);
+    expect(listed).toEqual(ids);
   });
 
   it("lists and retrieves models: retrieve is the list's entry, an unknown id a NotFoundError", async () => {
