@@ -17,7 +17,7 @@ import { sign } from "hono/jwt";
 import { describe, expect, it, vi } from "vitest";
 import { RELAY_PROVIDER } from "../../fixtures/routes";
 import { FakeOpenAI } from "../../helpers/fakes/openai";
-import { harness, SIM_ROUTE, SITES, type Harness } from "../../helpers/harness";
+import { harness, SIM_ROUTE, SITES, todayUtcAt, type Harness } from "../../helpers/harness";
 import { usageOn } from "../../helpers/ledger";
 import { concat, pngChunk } from "../../helpers/bytes";
 import { createForm, images, post } from "../../helpers/requests";
@@ -62,7 +62,15 @@ function setup(
     outbound.push(`${request.method} ${request.url}`);
     return fetchOverride ? fetchOverride(request) : fake.fetch(request);
   };
-  const h = harness({ routes: [PAID_ROUTE, SIM_ROUTE], fetch, vars: { RELAY_KEY, ...vars } });
+  // Noon UTC today: tests below move the clock by hours and compare the day's usage, which
+  // must not depend on how close to midnight the suite happens to run.
+  const clock = { ms: todayUtcAt(12) };
+  const h = harness({
+    clock,
+    routes: [PAID_ROUTE, SIM_ROUTE],
+    fetch,
+    vars: { RELAY_KEY, ...vars },
+  });
   Object.assign(h.env, {
     SESSIONS_PER_IP: ALLOW,
     CREATES_PER_IP: ALLOW,
@@ -77,6 +85,8 @@ async function storedKeys(): Promise<string[]> {
 }
 
 interface Snapshot {
+  /** The clock when taken: usage is compared on that UTC day and on the current one. */
+  at: number;
   outbound: number;
   usage: Record<string, { microUsd: number; count: number }>;
   keys: string[];
@@ -84,18 +94,27 @@ interface Snapshot {
 
 async function snapshot(s: Setup): Promise<Snapshot> {
   return {
+    at: s.h.clock.ms,
     outbound: s.outbound.length,
     usage: await usageOn(s.h.clock.ms),
     keys: await storedKeys(),
   };
 }
 
-const NOTHING: Snapshot = { outbound: 0, usage: {}, keys: [] };
+const NOTHING: Omit<Snapshot, "at"> = { outbound: 0, usage: {}, keys: [] };
+
+const DAY_MS = 86_400_000;
 
 /** No upstream call, no reservation in the ledger, no new (or removed) job key since `before`. */
-async function expectNothingSpentOrStored(s: Setup, before: Snapshot = NOTHING): Promise<void> {
+async function expectNothingSpentOrStored(
+  s: Setup,
+  before: Snapshot = { ...NOTHING, at: s.h.clock.ms },
+): Promise<void> {
   expect(s.outbound.slice(before.outbound), "upstream calls").toEqual([]);
-  expect(await usageOn(s.h.clock.ms), "ledger usage").toEqual(before.usage);
+  expect(await usageOn(before.at), "ledger usage").toEqual(before.usage);
+  if (Math.floor(s.h.clock.ms / DAY_MS) !== Math.floor(before.at / DAY_MS)) {
+    expect(await usageOn(s.h.clock.ms), "ledger usage, the next day").toEqual({});
+  }
   expect(await storedKeys(), "JOBS keys").toEqual(before.keys);
   s.fake.assertClean();
 }
