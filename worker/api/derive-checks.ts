@@ -90,8 +90,12 @@ export function checkSourceSize(route: Route, size: string): void {
   }
 }
 
-/** Whole seconds of a source, as a job reports them (at least 1). */
-export const wholeSeconds = (durationSeconds: number) => Math.max(1, Math.round(durationSeconds));
+/**
+ * Whole seconds a source is priced and reported as (at least 1): rounded up (a 4.4 s video is 5 s of work),
+ * with 50 ms of slack for the few milliseconds encoders add at the end.
+ */
+export const wholeSeconds = (durationSeconds: number) =>
+  Math.max(1, Math.ceil(durationSeconds - 0.05));
 
 /**
  * An extension adds one of the route's segment lengths, and the stitched whole must fit its

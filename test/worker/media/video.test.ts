@@ -77,10 +77,72 @@ describe("checkMp4", () => {
     const zero = bytes(plain).slice();
     const mvhd = boxAt(zero, "mvhd");
     new DataView(zero.buffer).setUint32(mvhd + 8 + 16, 0);
-    expect(problem(zero)).toMatch(/duration/);
+    expect(problem(zero)).toMatch(/movie header says 0 s but its video track runs 2 s/);
     const codec = bytes(plain).slice();
     // stsd: header(8) version/flags(4) count(4), then the first entry: size(4) fourcc(4).
     codec.set(ascii("mp4v"), boxAt(codec, "stsd") + 20);
     expect(problem(codec)).toMatch(/codec/);
+  });
+
+  // The fixture: mvhd 2000/1000 s; the video track's mdhd 24576/12288 s; stts 24 frames × 1024.
+  const at = (b: Uint8Array, type: string, offset: number) => boxAt(b, type) + 8 + offset;
+  const set = (b: Uint8Array, offset: number, value: number) =>
+    new DataView(b.buffer).setUint32(offset, value);
+
+  it("refuses a file whose headers disagree on its length (a source priced by it)", () => {
+    const movie = bytes(plain).slice();
+    set(movie, at(movie, "mvhd", 16), 1); // the movie says 1 ms
+    expect(problem(movie)).toMatch(/movie header says 0 s but its video track runs 2 s/);
+    const track = bytes(plain).slice();
+    set(track, at(track, "mdhd", 16), 1228); // the track header says 0.1 s
+    expect(problem(track)).toMatch(/header says 0.1 s but its frames last 2 s/);
+  });
+
+  it("refuses a file whose every header agrees on a length its frames cannot fill", () => {
+    const lie = bytes(plain).slice();
+    set(lie, at(lie, "mvhd", 16), 2); // 2 ms
+    set(lie, at(lie, "mdhd", 16), 24); // 24 ticks
+    set(lie, at(lie, "stts", 12), 1); // 24 frames of one tick each: 12,288 fps
+    expect(problem(lie)).toMatch(/implausible: 24 frames in 0 s/);
+  });
+
+  it("refuses sample tables that disagree on the frame count", () => {
+    const b = bytes(plain).slice();
+    set(b, at(b, "stts", 8), 12); // 12 timed frames, 24 sized ones
+    expect(problem(b)).toMatch(/disagree on how many frames/);
+  });
+
+  it("prices by the longer account when the movie runs past its picture (trailing sound)", () => {
+    const b = bytes(plain).slice();
+    set(b, at(b, "mvhd", 16), 2400);
+    expect(checkMp4(b)).toMatchObject({ ok: true, info: { durationSeconds: 2.4 } });
+  });
+
+  it("stops early, with a 4xx reason, on a file built to be expensive to walk", () => {
+    const ftyp = bytes(plain).subarray(0, boxAt(bytes(plain), "ftyp") + 32);
+    // An ftyp then a million 8-byte `free` boxes (8 MB): refused after a few thousand.
+    const many = new Uint8Array(ftyp.length + 8 * 1_000_000);
+    many.set(ftyp);
+    for (let pos = ftyp.length; pos < many.length; pos += 8) {
+      set(many, pos, 8);
+      many.set(ascii("free"), pos + 4);
+    }
+    expect(problem(many)).toMatch(/far more boxes/);
+    // The media data split into 20 boxes.
+    const split = new Uint8Array(ftyp.length + 9 * 20);
+    split.set(ftyp);
+    for (let i = 0; i < 20; i++) {
+      set(split, ftyp.length + 9 * i, 9);
+      split.set(ascii("mdat"), ftyp.length + 9 * i + 4);
+    }
+    expect(problem(split)).toMatch(/too many mdat/);
+  });
+
+  it("answers a reason, never a crash, for a header box with no room for its fields", () => {
+    const ftyp = bytes(plain).subarray(0, 32);
+    const mdat = [0, 0, 0, 9, ...ascii("mdat"), 0];
+    const moov = [0, 0, 0, 16, ...ascii("moov"), 0, 0, 0, 8, ...ascii("mvhd")];
+    const b = new Uint8Array([...ftyp, ...mdat, ...moov]);
+    expect(problem(b)).toMatch(/cut short/);
   });
 });
