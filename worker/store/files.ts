@@ -134,11 +134,10 @@ export async function listFiles(
   } while (cursor && (query.order === "asc" || entries.length <= query.limit));
   let ordered = entries;
   if (query.order === "asc") {
+    // Oldest first: after the anchor means newer, a smaller (inverted-time) key. Compared by
+    // key, the anchor need not be in this listing (another purpose's file pages correctly).
     ordered = entries.reverse();
-    if (query.after !== undefined) {
-      const at = ordered.findIndex((file) => file.id === query.after);
-      ordered = ordered.slice(at + 1);
-    }
+    if (startAfter !== undefined) ordered = ordered.filter((file) => indexKey(file) < startAfter);
   }
   return { files: ordered.slice(0, query.limit), hasMore: ordered.length > query.limit };
 }

@@ -329,6 +329,23 @@ describe("GET /v1/files and expires_after", () => {
     expect((await list(h, "", OTHER_SERVER_KEY)).data).toHaveLength(1);
   });
 
+  it("pages one purpose after a file of another purpose, in both orders", async () => {
+    const h = harness();
+    const [a, b] = await three(h);
+    const other = (await (
+      await h.server("/v1/files", { method: "POST", body: uploadForm(undefined, "user_data") })
+    ).json()) as { id: string };
+    h.advance(2000);
+    const [d] = await three(h);
+    // vision: a b c (other) d e f, oldest first; `other` sits between c and d.
+    const asc = await list(h, `?order=asc&purpose=vision&after=${other.id}`);
+    expect(asc.data[0]!.id).toBe(d!.id);
+    expect(asc.data).toHaveLength(3);
+    const desc = await list(h, `?purpose=vision&after=${other.id}`);
+    expect(desc.data.map((f) => f.id).slice(-2)).toEqual([b!.id, a!.id]);
+    expect(desc.data).toHaveLength(3);
+  });
+
   it("drops deleted and expired files from the list and from the index", async () => {
     const h = harness({ vars: { FILE_TTL_SECONDS: "3600" } });
     const [a, b, c] = await three(h);
