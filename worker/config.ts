@@ -38,6 +38,8 @@ const routeSchema = z
       .object({
         seconds: z.array(z.string().regex(SECONDS, "seconds are whole numbers as strings")).min(1),
         max_total_seconds: z.number().int().min(1).max(600),
+        /** What a second of extension costs, when the provider bills it apart from a create. */
+        price_per_second_usd: z.number().min(0).max(100).optional(),
       })
       .strict()
       .optional(),
@@ -46,7 +48,11 @@ const routeSchema = z
      * source's size and length, up to `max_source_seconds`. Absent: the route cannot edit.
      */
     edit: z
-      .object({ max_source_seconds: z.number().int().min(1).max(600) })
+      .object({
+        max_source_seconds: z.number().int().min(1).max(600),
+        /** What a second of edit costs, when it differs (Runway's Aleph: 15 credits/s). */
+        price_per_second_usd: z.number().min(0).max(100).optional(),
+      })
       .strict()
       .optional(),
     audio: z.boolean().default(false),
@@ -283,12 +289,14 @@ export function parseConfig(env: WorkerEnv): Config {
     turnstileSecrets,
     limits: {
       maxUploadBytes: intVar(env, "MAX_UPLOAD_BYTES", 10 * 1024 * 1024, 1024, 100 * 1024 * 1024),
+      // A source video is held in memory about twice (the parsed form, its bytes) and a third
+      // time as the body sent on to a provider: 32 MiB keeps that well inside 128 MB.
       maxVideoUploadBytes: intVar(
         env,
         "MAX_VIDEO_UPLOAD_BYTES",
-        50 * 1024 * 1024,
+        24 * 1024 * 1024,
         1024,
-        100 * 1024 * 1024,
+        32 * 1024 * 1024,
       ),
       visitor: {
         ttlSeconds: intVar(env, "SESSION_TTL_SECONDS", 3600, 60, 86400),

@@ -4,7 +4,7 @@
  * are held to it: a declared length by the runtime's FixedLengthStream (exactly that many
  * bytes, or a 400), an undeclared one by counting, which stops at the limit with the same 413.
  * Hono's bodyLimit trusts any Content-Length under the limit, so it is not used here. Only
- * uploads pass through this (images ≤ 10 MB, source videos ≤ 50 MB by default) — never
+ * uploads pass through this (images ≤ 10 MB, source videos ≤ 24 MB by default) — never
  * generated media, which is streamed.
  */
 import type { Context, Next } from "hono";
@@ -19,13 +19,20 @@ export interface LimitOptions {
   param?: string;
   /** The upload is a source video (MAX_VIDEO_UPLOAD_BYTES), not an image (MAX_UPLOAD_BYTES). */
   video?: boolean;
+  /**
+   * A JSON body on an upload endpoint whose JSON form carries no file (a source video by id) is
+   * held to this small limit instead: it is parsed whole before any field is checked.
+   */
+  jsonBytes?: number;
 }
 
 /** Only an upload is told to send a smaller file, in its field; a small body is told so. */
 export function limitBody(options: LimitOptions = {}) {
-  const { bytes, param = options.video ? "video" : "input_reference", video = false } = options;
+  const { param = options.video ? "video" : "input_reference", video = false } = options;
   return createMiddleware<AppEnv>(async function limitBody(c, next) {
     const { limits } = c.var.config;
+    const json = /^application\/json\b/i.test(c.req.header("content-type") ?? "");
+    const bytes = json && options.jsonBytes ? options.jsonBytes : options.bytes;
     const maxSize = bytes ?? (video ? limits.maxVideoUploadBytes : limits.maxUploadBytes);
     const advice = bytes
       ? "Send less: this endpoint takes a small JSON body."

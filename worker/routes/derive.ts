@@ -30,6 +30,7 @@ import type { Route } from "../config";
 import type { AppEnv } from "../context";
 import { ApiError, invalidRequest } from "../errors";
 import { newVideoId } from "../ids";
+import { perSecondUsd } from "../ledger/budget";
 import { idempotencyKeyOf, startSpend } from "../ledger/spend";
 import { readCapped } from "../media/read-capped";
 import { requireAuth } from "../middleware/auth";
@@ -82,8 +83,10 @@ export function registerDeriveRoutes(app: OpenAPIHono<AppEnv>): void {
         ...errorResponses(400, 401, 404, 409, 413, 429, 502, 503, 504),
       },
     });
-    // Braked after auth and before the body (up to MAX_VIDEO_UPLOAD_BYTES) is read.
-    app.post(path, createBrakes(), limitBody({ video: true }), (c) => derive(c, operation));
+    // Braked after auth and before the body (up to MAX_VIDEO_UPLOAD_BYTES) is read; a JSON
+    // body names its source by id, so it is held to remix's small limit.
+    const limit = limitBody({ video: true, jsonBytes: 64 * 1024 });
+    app.post(path, createBrakes(), limit, (c) => derive(c, operation));
   }
 }
 
@@ -116,6 +119,7 @@ async function derive(c: C, operation: Operation): Promise<Response> {
     videoId: id,
     route,
     idempotencyKey,
+    perSecondUsd: perSecondUsd(route, operation),
     fingerprint: {
       endpoint: `${operation}:${source.videoId ?? "upload"}`,
       model: route.id,
@@ -162,6 +166,7 @@ async function derive(c: C, operation: Operation): Promise<Response> {
               webhookUrl: hook,
             }),
       param: "video",
+      policyParam: "prompt",
     },
   );
   return c.json(await toVideo(record, view(c)), 200);
@@ -193,7 +198,7 @@ async function resolveSource(c: C, ref: SourceRef, operation: Operation): Promis
     };
   }
   // Someone else's video, a deleted one and a missing one read alike (404).
-  const record = await refreshed(c, await loadOwned(c, ref.id));
+  const record = await refreshed(c, await loadOwned(c, ref.id, "video"));
   if (record.status !== "completed") {
     throw invalidRequest(
       `Only a completed video can be ${operation === "extension" ? "extended" : "edited"}; ${record.status === "failed" ? "this one failed" : "wait until it has finished"}.`,
@@ -201,6 +206,9 @@ async function resolveSource(c: C, ref: SourceRef, operation: Operation): Promis
       "video_not_ready",
     );
   }
+  // Where its bytes would come from is settled now, before any money is reserved: a source
+  // whose route was removed and that has no copy of ours is refused here, not after.
+  const origin = record.result?.variants.video ? null : routeOf(c, record, "video");
   return {
     route: record.route,
     videoId: record.id,
@@ -208,7 +216,7 @@ async function resolveSource(c: C, ref: SourceRef, operation: Operation): Promis
       upstreamId: record.upstream_id,
       size: record.size,
       durationSeconds: Number(record.seconds),
-      bytes: () => sourceBytes(c, record),
+      bytes: () => beforeUpstream(sourceBytes(c, record, origin)),
     },
   };
 }
@@ -217,7 +225,7 @@ async function resolveSource(c: C, ref: SourceRef, operation: Operation): Promis
  * The source's MP4, for providers that are sent it: our R2 copy when it exists, else the
  * provider's, read whole under the upload limit (a provider takes it as one body).
  */
-async function sourceBytes(c: C, record: JobRecord): Promise<Uint8Array> {
+async function sourceBytes(c: C, record: JobRecord, origin: Route | null): Promise<Uint8Array> {
   const max = c.var.config.limits.maxVideoUploadBytes;
   const tooLarge = () =>
     new ProviderError(
@@ -228,10 +236,35 @@ async function sourceBytes(c: C, record: JobRecord): Promise<Uint8Array> {
     const object = await c.env.RESULTS.get(resultKey(record.id, "video"));
     if (object) return readCapped(new Response(object.body), max, tooLarge);
   }
-  const route: Route = routeOf(c, record);
-  const response = await providerFor(c, route).content(record.upstream_id, {
-    variant: "video",
-    range: null,
-  });
+  const response = await providerFor(c, origin ?? routeOf(c, record, "video")).content(
+    record.upstream_id,
+    {
+      variant: "video",
+      range: null,
+    },
+  );
   return readCapped(response, max, tooLarge);
+}
+
+/**
+ * Reading the source happens before the target provider is asked for anything, so whatever
+ * goes wrong there — R2, the source's own provider timing out — is a definite "nothing started"
+ * for this job: the reservation is refunded, never held as if the upstream might be working.
+ */
+async function beforeUpstream(read: Promise<Uint8Array>): Promise<Uint8Array> {
+  try {
+    return await read;
+  } catch (error) {
+    if (error instanceof ProviderError && error.kind === "input_rejected") throw error;
+    if (error instanceof ProviderError && error.kind === "not_found") {
+      const message = "The source video's media is no longer available to send to a provider.";
+      throw new ProviderError("input_rejected", message, error.detail);
+    }
+    const detail = `reading the source failed: ${error instanceof Error ? error.message : "unknown"}`;
+    throw new ProviderError(
+      "unavailable",
+      "The source video could not be read just now; try again.",
+      detail,
+    );
+  }
 }

@@ -33,24 +33,28 @@ export function providerFor(c: C, route: Route): Provider {
   return providerOf(runtimeOf(c), route);
 }
 
-/** The route a stored job was made with; it may since have been removed from the config. */
-export function routeOf(c: C, record: JobRecord): Route {
+/**
+ * The route a stored job was made with; it may since have been removed from the config. `param`
+ * names the field that pointed at the job (a derived job's `video`).
+ */
+export function routeOf(c: C, record: JobRecord, param = "model"): Route {
   const route = routeOfRecord(runtimeOf(c), record);
   if (!route) {
     throw invalidRequest(
       `The model ${record.route} of this video is no longer offered.`,
-      "model",
+      param,
       "model_removed",
     );
   }
   return route;
 }
 
-export function checkVideoId(id: string): string {
+/** `param` is the field the id came in: the path's `video_id`, or a derived job's `video`. */
+export function checkVideoId(id: string, param = "video_id"): string {
   if (!isVideoId(id)) {
     throw invalidRequest(
       "That is not a video id from this API (they look like video_…).",
-      "video_id",
+      param,
       "invalid_id",
     );
   }
@@ -58,9 +62,9 @@ export function checkVideoId(id: string): string {
 }
 
 /** Loads a job the caller owns. Someone else's job is indistinguishable from a missing one. */
-export async function loadOwned(c: C, id: string): Promise<JobRecord> {
-  const record = await jobStore(c).get(checkVideoId(id));
-  if (!record || record.owner !== c.var.principal.owner) throw notFound();
+export async function loadOwned(c: C, id: string, param = "video_id"): Promise<JobRecord> {
+  const record = await jobStore(c).get(checkVideoId(id, param));
+  if (!record || record.owner !== c.var.principal.owner) throw notFound("video", param);
   rememberPrompt(record.prompt); // any path may log an upstream quoting it (delete, content)
   return record;
 }

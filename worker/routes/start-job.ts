@@ -37,6 +37,8 @@ export interface StartOptions {
   call: () => Promise<CreatedUpstreamJob>;
   /** The field a refusal of the input names (`input_reference` for create, `prompt` for remix). */
   param: string;
+  /** The field a content-policy refusal names, when not `param` (an edit's is its prompt). */
+  policyParam?: string;
 }
 
 /** Starts the job upstream and stores it; whatever fails on the way settles the reservation. */
@@ -48,7 +50,7 @@ export async function startJob(c: C, job: NewJob, options: StartOptions): Promis
     created = await options.call();
   } catch (error) {
     await reservation.failed(error);
-    throw refusal(error, options.param);
+    throw refusal(error, options.param, options.policyParam ?? options.param);
   }
   const record = newRecord(c, job, created, reservation.id);
   try {
@@ -76,12 +78,13 @@ export async function startJob(c: C, job: NewJob, options: StartOptions): Promis
  * A provider's refusal to start a job becomes an envelope naming `param`; anything else as is.
  * The log keeps the provider's detail; log() masks any prompt it quotes (worker/log-prompts.ts).
  */
-function refusal(error: unknown, param: string): unknown {
+function refusal(error: unknown, param: string, policyParam: string): unknown {
   if (!(error instanceof ProviderError)) return error;
   log("warn", "provider_refused", { kind: error.kind, detail: error.detail });
+  const named = { input_rejected: param, policy_violation: policyParam } as const;
   return fromProviderError(
     error,
-    error.kind === "input_rejected" || error.kind === "policy_violation" ? param : null,
+    Object.hasOwn(named, error.kind) ? named[error.kind as keyof typeof named] : null,
   );
 }
 
