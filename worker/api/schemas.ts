@@ -235,16 +235,23 @@ export const ModelSchema = z
     input_image: z.enum(["required", "optional", "none"]),
     remix: z.boolean(),
     extend: z
-      .object({ seconds: z.array(z.string()), max_total_seconds: z.number().int() })
+      .object({
+        seconds: z.array(z.string()),
+        max_total_seconds: z.number().int(),
+        price_per_second_usd: z.number(),
+      })
       .nullable()
       .openapi({
         description:
-          "Extension: the segment lengths POST /v1/videos/extensions may add with this model, and the longest stitched result; null if it cannot extend.",
+          "Extension: the segment lengths POST /v1/videos/extensions may add with this model, the longest stitched result and the price of a second added; null if it cannot extend.",
       }),
-    edit: z.object({ max_source_seconds: z.number().int() }).nullable().openapi({
-      description:
-        "Extension: whether POST /v1/videos/edits can use this model, and the longest video it edits; null if it cannot.",
-    }),
+    edit: z
+      .object({ max_source_seconds: z.number().int(), price_per_second_usd: z.number() })
+      .nullable()
+      .openapi({
+        description:
+          "Extension: whether POST /v1/videos/edits can use this model, the longest video it edits and the price of a second edited; null if it cannot.",
+      }),
     audio: z.boolean(),
     price_per_second_usd: z.number(),
     prompt_max_chars: z.number().int(),

@@ -16,9 +16,22 @@ export function ledgerFor(env: WorkerEnv) {
   return env.LEDGER.get(env.LEDGER.idFromName("global"));
 }
 
-/** Route price × seconds, in integer micro-USD (prices have at most 6 decimals that matter). */
-export function priceMicroUsd(route: Route, seconds: string): number {
-  return Math.round(route.price_per_second_usd * 1_000_000) * Number(seconds);
+/**
+ * Price per second × seconds, in integer micro-USD (prices have at most 6 decimals that matter).
+ * The per-second price is the route's, or its extension's or edit's own when it sets one.
+ */
+export function priceMicroUsd(
+  route: Route,
+  seconds: string,
+  perSecondUsd = route.price_per_second_usd,
+): number {
+  return Math.round(perSecondUsd * 1_000_000) * Number(seconds);
+}
+
+/** What a second of `operation` costs on `route`. */
+export function perSecondUsd(route: Route, operation: "create" | "extension" | "edit"): number {
+  const block = operation === "extension" ? route.extend : operation === "edit" ? route.edit : null;
+  return block?.price_per_second_usd ?? route.price_per_second_usd;
 }
 
 /**

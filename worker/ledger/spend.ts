@@ -42,6 +42,8 @@ export interface SpendRequest {
   route: Route;
   idempotencyKey: string | undefined;
   fingerprint: RequestFingerprint;
+  /** Per-second price when not the route's (an extension's or edit's own). */
+  perSecondUsd?: number;
 }
 
 export type SpendStart = { replay: JobRecord } | { reservation: Reservation };
@@ -49,7 +51,11 @@ export type SpendStart = { replay: JobRecord } | { reservation: Reservation };
 /** Reserves the job's price under every cap, or throws the 429/409 that explains why not. */
 export async function startSpend(c: C, request: SpendRequest): Promise<SpendStart> {
   const { config, principal, deps } = c.var;
-  const amountMicroUsd = priceMicroUsd(request.route, request.fingerprint.seconds);
+  const amountMicroUsd = priceMicroUsd(
+    request.route,
+    request.fingerprint.seconds,
+    request.perSecondUsd,
+  );
   const now = deps.now();
   const idempotency = request.idempotencyKey
     ? {

@@ -8,6 +8,7 @@ import { ModelListSchema, ModelSchema } from "../api/schemas";
 import type { Route } from "../config";
 import type { AppEnv } from "../context";
 import { ApiError } from "../errors";
+import { perSecondUsd } from "../ledger/budget";
 import { errorResponses, jsonContent } from "./openapi-helpers";
 
 /** How long clients and caches may keep the answer: routes change only with a deploy. */
@@ -67,8 +68,11 @@ function modelOf(route: Route) {
     default_seconds: route.default_seconds,
     input_image: route.input_image,
     remix: route.remix,
-    extend: route.extend ?? null,
-    edit: route.edit ?? null,
+    // Each with its resolved price, so a client can show what an extension or edit costs.
+    extend: route.extend
+      ? { ...route.extend, price_per_second_usd: perSecondUsd(route, "extension") }
+      : null,
+    edit: route.edit ? { ...route.edit, price_per_second_usd: perSecondUsd(route, "edit") } : null,
     audio: route.audio,
     price_per_second_usd: route.price_per_second_usd,
     prompt_max_chars: route.prompt_max_chars,

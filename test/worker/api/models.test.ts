@@ -36,17 +36,29 @@ describe("GET /v1/models", () => {
 
 describe("extension and edit capabilities", () => {
   it("says per route whether it extends (with which seconds) and edits", async () => {
-    const h = harness({ routes: [SIM_DERIVE_ROUTE, SIM_ROUTE] });
+    const priced = {
+      ...SIM_DERIVE_ROUTE,
+      id: "sim-priced",
+      price_per_second_usd: 0.1,
+      edit: { max_source_seconds: 8, price_per_second_usd: 0.25 },
+    };
+    const h = harness({ routes: [SIM_DERIVE_ROUTE, SIM_ROUTE, priced] });
     const { data } = (await (await h.call("/v1/models")).json()) as {
       data: { id: string; extend: unknown; edit: unknown }[];
     };
     expect(data.map(({ id, extend, edit }) => ({ id, extend, edit }))).toEqual([
       {
         id: "sim-plus",
-        extend: { seconds: ["4", "8"], max_total_seconds: 16 },
-        edit: { max_source_seconds: 16 },
+        extend: { seconds: ["4", "8"], max_total_seconds: 16, price_per_second_usd: 0 },
+        edit: { max_source_seconds: 16, price_per_second_usd: 0 },
       },
       { id: "sim", extend: null, edit: null },
+      // Each block's price resolved: the edit's own, the extension the route's.
+      {
+        id: "sim-priced",
+        extend: { seconds: ["4", "8"], max_total_seconds: 16, price_per_second_usd: 0.1 },
+        edit: { max_source_seconds: 8, price_per_second_usd: 0.25 },
+      },
     ]);
   });
 
