@@ -86,6 +86,8 @@ export class FakeRunway extends ContractFake<RecordedRequest, ScriptedAnswer> {
   readonly baseUrl: string;
   readonly cdnHost: string;
   readonly tasks = new Map<string, FakeTask>();
+  /** Every accepted `video_to_video` request: the model, the source's bytes and the prompt. */
+  readonly edited: Array<{ model: string; video: Uint8Array; prompt: string | undefined }> = [];
   readonly video: Uint8Array;
   /** Signatures issued in result URLs that still work. */
   private readonly liveTokens = new Set<string>();
@@ -161,6 +163,10 @@ export class FakeRunway extends ContractFake<RecordedRequest, ScriptedAnswer> {
       this.checkCreate(r);
       return () => this.create(r);
     }
+    if (r.method === "POST" && path === "/v1/video_to_video") {
+      this.checkEdit(r);
+      return () => this.create(r);
+    }
     const m = path.match(/^\/v1\/tasks\/([^/]+)$/);
     if (!m || !UUID.test(m[1]!)) return this.violate(r, "no such route");
     const id = m[1]!;
@@ -206,6 +212,37 @@ export class FakeRunway extends ContractFake<RecordedRequest, ScriptedAnswer> {
     ) {
       this.violate(r, "contentModeration must be {publicFigureThreshold: auto|low}");
     }
+  }
+
+  /**
+   * §4a `video_to_video`: `model` one of the edit models, `videoUri` a video data URI of at
+   * most 16 MB whose bytes are an MP4, `promptText` 1–1000 units (required for gen4_aleph),
+   * optional `seed`/`contentModeration`; no image-to-video fields (`ratio` is deprecated).
+   */
+  private checkEdit(r: RecordedRequest): void {
+    const b = r.body ?? {};
+    const allowed = ["model", "videoUri", "promptText", "seed", "contentModeration"];
+    if (b.model !== "gen4_aleph" && b.model !== "aleph2") {
+      return void this.violate(r, `unknown video_to_video model ${String(b.model)}`);
+    }
+    for (const key of Object.keys(b)) {
+      if (!allowed.includes(key)) this.violate(r, `field ${key} is not allowed for ${b.model}`);
+    }
+    const uri = typeof b.videoUri === "string" ? b.videoUri : "";
+    const m = uri.match(/^data:video\/mp4;base64,([A-Za-z0-9+/]*={0,2})$/);
+    if (!m) return void this.violate(r, "videoUri is not a video/mp4 data URI");
+    if (uri.length > 16_000_000) this.violate(r, "videoUri data URI over 16 MB");
+    const bytes = Uint8Array.from(atob(m[1]!), (c) => c.charCodeAt(0));
+    if (String.fromCharCode(...bytes.subarray(4, 8)) !== "ftyp") {
+      this.violate(r, "videoUri bytes are not an MP4");
+    }
+    const text = b.promptText;
+    if (b.model === "gen4_aleph" && text === undefined)
+      this.violate(r, "gen4_aleph needs promptText");
+    if (text !== undefined && (typeof text !== "string" || text.length < 1 || text.length > 1000)) {
+      this.violate(r, "promptText must be 1–1000 UTF-16 units");
+    }
+    this.edited.push({ model: String(b.model), video: bytes, prompt: text as string | undefined });
   }
 
   private create(r: RecordedRequest): Response {

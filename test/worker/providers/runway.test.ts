@@ -6,7 +6,7 @@ import {
   runwayProviderOptions,
   type RunwayProviderOptions,
 } from "../../../worker/providers/runway";
-import type { CreateInput, InputImage, Provider } from "../../../worker/providers/types";
+import type { CreateInput, EditInput, InputImage, Provider } from "../../../worker/providers/types";
 import { patternBytes } from "../../helpers/fakes/base";
 import {
   ContractViolation,
@@ -53,6 +53,13 @@ function setup(
     sleep,
   });
   return { fake, provider, sleeps };
+}
+
+/** An `ftyp` box followed by padding: what the fake checks a source video's bytes start with. */
+function mp4(length: number): Uint8Array {
+  const bytes = patternBytes(length);
+  bytes.set([0, 0, 0, 16, ...new TextEncoder().encode("ftypisom"), 0, 0, 2, 0]);
+  return bytes;
 }
 
 /** A PNG header (signature and IHDR), padded to `length` bytes. */
@@ -102,6 +109,7 @@ describe("runwayProviderOptions", () => {
       typical_seconds: 60,
       timeout_ms: 30_000,
       max_retries: 2,
+      edit_model: null,
       output_hosts: [...RUNWAY_DEFAULT_OUTPUT_HOSTS],
     });
   });
@@ -316,6 +324,90 @@ describe("create", () => {
     const { fake, provider } = setup();
     fake.script({ respond: () => new Response(text) });
     expect((await providerError(provider.create(input()))).kind).toBe("bad_response");
+  });
+});
+
+describe("edit (video_to_video)", () => {
+  const clip = (seconds: number, bytes = mp4(4096)): EditInput => ({
+    jobId: "video_test",
+    model: "gen4.5",
+    prompt: "make it snow",
+    seconds: String(Math.ceil(seconds)),
+    source: {
+      upstreamId: null,
+      size: "1280x720",
+      durationSeconds: seconds,
+      bytes: async () => bytes,
+    },
+  });
+
+  it("is offered only when the route names an edit model", () => {
+    expect(setup().provider.edit).toBeUndefined();
+    expect(setup({ edit_model: "gen4_aleph" }).provider.edit).toBeTypeOf("function");
+  });
+
+  it("sends the source inline to POST /v1/video_to_video and polls the task like any other", async () => {
+    const { fake, provider } = setup({ edit_model: "gen4_aleph", public_figure_threshold: "low" });
+    const source = mp4(10_000);
+    const created = await provider.edit!(clip(4.5, source));
+    expect(created).toMatchObject({ status: "queued", progress: 0 });
+    expect(fake.edited).toEqual([{ model: "gen4_aleph", video: source, prompt: "make it snow" }]);
+    const sent = fake.requests.find((r) => r.url.pathname === "/v1/video_to_video")!;
+    expect(sent.body).toMatchObject({ contentModeration: { publicFigureThreshold: "low" } });
+    expect(Object.keys(sent.body!)).not.toContain("ratio"); // deprecated and ignored (§4a)
+    let state = await provider.retrieve(created.upstreamId);
+    for (let i = 0; i < 5 && state.status !== "completed"; i++) {
+      state = await provider.retrieve(created.upstreamId);
+    }
+    expect(state.status).toBe("completed");
+    const media = await provider.content(created.upstreamId, { variant: "video", range: null });
+    expect(media.status).toBe(200);
+    await media.body?.cancel();
+  });
+
+  it("refuses, before reading or sending anything, what the model cannot edit", async () => {
+    const { fake, provider } = setup({ edit_model: "gen4_aleph" });
+    let reads = 0;
+    const counted = (input: EditInput): EditInput => ({
+      ...input,
+      source: { ...input.source, bytes: async () => (reads++, mp4(100)) },
+    });
+    expect(await expectProviderError(provider.edit!(counted(clip(8))), KEY)).toMatchObject({
+      kind: "input_rejected",
+      publicMessage: expect.stringMatching(
+        /gen4_aleph on Runway edits videos of 1–5 s; this one is 8 s/,
+      ),
+    });
+    expect(
+      await expectProviderError(provider.edit!(counted({ ...clip(4), prompt: "" })), KEY),
+    ).toMatchObject({
+      kind: "input_rejected",
+      publicMessage: expect.stringMatching(/needs a prompt/),
+    });
+    expect(reads).toBe(0);
+    expect(fake.requests).toEqual([]);
+    // aleph2 takes a longer source and no prompt.
+    const two = setup({ edit_model: "aleph2" });
+    await two.provider.edit!({ ...clip(20), prompt: "" });
+    expect(two.fake.edited).toMatchObject([{ model: "aleph2", prompt: undefined }]);
+  });
+
+  it("refuses a source too large for a data URI without sending it", async () => {
+    const { fake, provider } = setup({ edit_model: "gen4_aleph" });
+    expect(await expectProviderError(provider.edit!(clip(4, mp4(12_500_000))), KEY)).toMatchObject({
+      kind: "input_rejected",
+      publicMessage: expect.stringMatching(/at most 16 MB once encoded/),
+    });
+    expect(fake.requests).toEqual([]);
+  });
+
+  it("keeps an ambiguous answer ambiguous: a 500 to the start is never retried", async () => {
+    const { fake, provider } = setup({ edit_model: "gen4_aleph" });
+    fake.failNext(500, { path: "/v1/video_to_video" });
+    expect(await expectProviderError(provider.edit!(clip(4)), KEY)).toMatchObject({
+      kind: "upstream_failed",
+    });
+    expect(fake.requests.filter((r) => r.url.pathname === "/v1/video_to_video")).toHaveLength(1);
   });
 });
 

@@ -15,13 +15,13 @@ import { credentialHeader, forwardedRange } from "../kit/headers";
 import { estimatedProgress } from "../kit/progress";
 import { sanitizeUpstreamText } from "../kit/sanitize";
 import { sender } from "../kit/send";
-import type { Provider } from "../types";
+import type { CreatedUpstreamJob, Provider } from "../types";
 import {
   RUNWAY_API_VERSION,
   type RunwayProviderContext,
   type RunwayProviderOptions,
 } from "./options";
-import { runwayCreateBody } from "./request";
+import { runwayCreateBody, runwayEditBody } from "./request";
 import {
   checkedOutputUrl,
   onOutputHost,
@@ -90,23 +90,33 @@ export function createRunwayProvider(
     return readJson(response, runwayTask, "a task", redact);
   };
 
-  return {
+  /** POSTs a task-starting body (sent once, never retried) and reads the new task's id. */
+  const startTask = async (
+    path: "/v1/image_to_video" | "/v1/video_to_video",
+    payload: Record<string, unknown>,
+    signal?: AbortSignal,
+  ): Promise<CreatedUpstreamJob> => {
+    const body = JSON.stringify(payload);
+    const h = headers({ "content-type": "application/json" });
+    const url = `${base}${path}`;
+    const response = await send(
+      () => new Request(url, { method: "POST", headers: h, body }),
+      false,
+      signal,
+    );
+    if (!response.ok) throw await fail(response, "video");
+    const created = z.object({ id: z.string() });
+    const { id } = await readJson(response, created, "a task id", redact);
+    if (!TASK_ID.test(id)) throw unreadable("task id failed the format check");
+    return { upstreamId: id, status: "queued", progress: 0, error: null, expiresAt: null };
+  };
+
+  const provider: Provider = {
     kind: "runway",
 
     async create(input) {
-      const body = JSON.stringify(runwayCreateBody(input, options.public_figure_threshold));
-      const h = headers({ "content-type": "application/json" });
-      const url = `${base}/v1/image_to_video`;
-      const response = await send(
-        () => new Request(url, { method: "POST", headers: h, body }),
-        false,
-        input.signal,
-      );
-      if (!response.ok) throw await fail(response, "video");
-      const created = z.object({ id: z.string() });
-      const { id } = await readJson(response, created, "a task id", redact);
-      if (!TASK_ID.test(id)) throw unreadable("task id failed the format check");
-      return { upstreamId: id, status: "queued", progress: 0, error: null, expiresAt: null };
+      const body = runwayCreateBody(input, options.public_figure_threshold);
+      return startTask("/v1/image_to_video", body, input.signal);
     },
 
     async retrieve(upstreamId, { signal, startedAt } = {}) {
@@ -151,6 +161,20 @@ export function createRunwayProvider(
         return;
       }
       throw await fail(response, "video");
+    },
+  };
+
+  const editModel = options.edit_model;
+  if (editModel === null) return provider;
+  return {
+    ...provider,
+    // Edits are `video_to_video` tasks (§4a), polled and downloaded like any other task.
+    async edit(input) {
+      const threshold = options.public_figure_threshold;
+      runwayEditBody(editModel, input, null, threshold); // refusals before the source is read
+      headers(); // and a missing key, too
+      const body = runwayEditBody(editModel, input, await input.source.bytes(), threshold);
+      return startTask("/v1/video_to_video", body, input.signal);
     },
   };
 }

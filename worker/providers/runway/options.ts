@@ -54,6 +54,11 @@ export const runwayProviderOptions = z
     max_retries: maxRetries,
     /** `low` lets recognisable public figures through (§4 Faces); sent only to gen4* models. */
     public_figure_threshold: z.enum(["auto", "low"]).optional(),
+    /**
+     * The `video_to_video` model that edits (`POST /v1/videos/edits`): `gen4_aleph` or its
+     * successor `aleph2` (§4a). Null: the route cannot edit. Runway has no extension API.
+     */
+    edit_model: z.enum(["gen4_aleph", "aleph2"]).nullable().default(null),
     /** Hosts (with subdomains) `content` may download a result from. */
     output_hosts: z
       .array(hostSuffix)

@@ -4,7 +4,7 @@
  */
 import { ProviderError } from "../errors";
 import { dataUri } from "../kit/bytes";
-import type { CreateInput } from "../types";
+import type { CreateInput, EditInput } from "../types";
 
 /** A data URI `promptImage` may be at most 5 MB, header included (§4, docs "assets/inputs"). */
 export const RUNWAY_DATA_URI_MAX_BYTES = 5_000_000;
@@ -104,5 +104,56 @@ export function runwayCreateBody(
     ...(model.moderation && publicFigureThreshold
       ? { contentModeration: { publicFigureThreshold } }
       : {}),
+  };
+}
+
+/**
+ * The `video_to_video` models this adapter drives (the route's `provider.edit_model`; facts in
+ * docs/providers/runway.md §4a). `gen4_aleph` reads only the first 5 s of its source, so a
+ * longer one would come back shorter than it was priced: refused. `aleph2` takes 2–30 s
+ * (third-party figures, UNCONFIRMED) and may go without a prompt.
+ */
+export const RUNWAY_EDIT_MODELS = {
+  gen4_aleph: { minSeconds: 1, maxSeconds: 5, promptRequired: true },
+  aleph2: { minSeconds: 2, maxSeconds: 30, promptRequired: false },
+} as const;
+export type RunwayEditModel = keyof typeof RUNWAY_EDIT_MODELS;
+
+/** A video data URI may be at most 16 MB (docs "assets/inputs"); larger needs an upload. */
+export const RUNWAY_VIDEO_DATA_URI_MAX_BYTES = 16_000_000;
+
+/**
+ * The `video_to_video` body for an edit, or an `input_rejected` saying what the model takes
+ * (checked before anything is read or sent). The source goes inline as a data URI: nothing of
+ * ours has to be reachable from Runway, and no upload host has to be trusted.
+ */
+export function runwayEditBody(
+  model: RunwayEditModel,
+  input: EditInput,
+  video: Uint8Array | null,
+  publicFigureThreshold?: "auto" | "low",
+): Record<string, unknown> {
+  const limits = RUNWAY_EDIT_MODELS[model];
+  const refuse = (message: string) => new ProviderError("input_rejected", message);
+  const length = input.source.durationSeconds;
+  if (length > limits.maxSeconds + 0.05 || length < limits.minSeconds) {
+    throw refuse(
+      `${model} on Runway edits videos of ${limits.minSeconds}–${limits.maxSeconds} s; this one is ${Math.round(length * 10) / 10} s.`,
+    );
+  }
+  if (limits.promptRequired && !input.prompt) throw refuse(`${model} on Runway needs a prompt.`);
+  if (input.prompt.length > RUNWAY_PROMPT_MAX_UNITS) {
+    throw refuse(`${model} accepts a prompt of at most ${RUNWAY_PROMPT_MAX_UNITS} characters.`);
+  }
+  if (video === null) return {}; // the checks alone, before the source is read
+  const uriBytes = "data:video/mp4;base64,".length + 4 * Math.ceil(video.length / 3);
+  if (uriBytes > RUNWAY_VIDEO_DATA_URI_MAX_BYTES) {
+    throw refuse("Runway accepts a source video of at most 16 MB once encoded (about 12 MB).");
+  }
+  return {
+    model,
+    videoUri: dataUri("video/mp4", video),
+    ...(input.prompt ? { promptText: input.prompt } : {}),
+    ...(publicFigureThreshold ? { contentModeration: { publicFigureThreshold } } : {}),
   };
 }
