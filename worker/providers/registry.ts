@@ -45,6 +45,10 @@ export function operationsOf(options: ProviderOptions): { extend: Reach; edit: R
         extend: options.extend_path ? "any" : null,
         edit: options.edit_path ? "any" : null,
       };
+    case "runway":
+      return { extend: null, edit: options.edit_model ? "any" : null };
+    case "replicate":
+      return { extend: options.extend ? "any" : null, edit: options.edit ? "any" : null };
     default:
       return { extend: null, edit: null };
   }

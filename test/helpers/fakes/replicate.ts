@@ -17,7 +17,8 @@ import { rangeAnswer } from "./range";
 export const API_BASE = "https://api.replicate.com/v1";
 export const DELIVERY_ORIGIN = "https://replicate.delivery";
 
-type FieldType = "string" | "integer" | "number" | "boolean" | "uri";
+/** `uri`: an image data URI; `file`: the URL of a file uploaded to this fake's Files API. */
+type FieldType = "string" | "integer" | "number" | "boolean" | "uri" | "file";
 export type ModelSchema = Record<string, { type: FieldType; enum?: unknown[]; required?: true }>;
 
 /** google/veo-3.1's inputs (replicate.com/google/veo-3.1 API page, §3 "Create"). */
@@ -30,6 +31,46 @@ export const VEO_31_SCHEMA: ModelSchema = {
   resolution: { type: "string", enum: ["720p", "1080p"] },
   generate_audio: { type: "boolean" },
   negative_prompt: { type: "string" },
+  seed: { type: "integer" },
+};
+
+/**
+ * runwayml/gen4-aleph (replicate.com/runwayml/gen4-aleph API page, §3a): edits the first 5 s of
+ * `video` (< 16 MB) per `prompt`.
+ */
+export const GEN4_ALEPH_SCHEMA: ModelSchema = {
+  video: { type: "file", required: true },
+  prompt: { type: "string", required: true },
+  aspect_ratio: { type: "string", enum: ["16:9", "9:16", "4:3", "3:4", "1:1", "21:9"] },
+  seed: { type: "integer" },
+  reference_image: { type: "uri" },
+};
+
+/**
+ * wan-video/wan-2.7-i2v in clip continuation (§3a): `first_clip` (2–10 s) and `duration`, the
+ * stitched total (2–15 s).
+ */
+export const WAN_27_I2V_SCHEMA: ModelSchema = {
+  prompt: { type: "string", required: true },
+  first_clip: { type: "file" },
+  first_frame: { type: "uri" },
+  last_frame: { type: "uri" },
+  duration: { type: "integer", enum: Array.from({ length: 14 }, (_, i) => i + 2) },
+  resolution: { type: "string", enum: ["720p", "1080p"] },
+  negative_prompt: { type: "string" },
+  enable_prompt_expansion: { type: "boolean" },
+  seed: { type: "integer" },
+};
+
+/** wan-video/wan-2.7-videoedit (§3a): edits `video` (2–10 s) per `prompt`. */
+export const WAN_27_VIDEOEDIT_SCHEMA: ModelSchema = {
+  video: { type: "file", required: true },
+  prompt: { type: "string", required: true },
+  reference_image: { type: "uri" },
+  resolution: { type: "string", enum: ["720p", "1080p"] },
+  aspect_ratio: { type: "string", enum: ["auto", "16:9", "9:16", "1:1", "4:3", "3:4"] },
+  duration: { type: "integer", enum: Array.from({ length: 9 }, (_, i) => i + 2) },
+  audio_setting: { type: "string", enum: ["auto", "origin"] },
   seed: { type: "integer" },
 };
 
@@ -88,6 +129,8 @@ export class FakeReplicate extends ContractFake<RecordedRequest, ScriptedAnswer>
   readonly predictions = new Map<string, FakePrediction & { polls: number }>();
   /** Output files the delivery host serves; deleted when a prediction expires. */
   readonly files = new Map<string, FakeAsset>();
+  /** Files uploaded through `POST /v1/files`, by the `urls.get` URL handed back. */
+  readonly uploads = new Map<string, FakeAsset>();
   private readonly models: Record<string, ModelSchema>;
   private readonly now: () => number;
   private nextId = 1;
@@ -151,6 +194,9 @@ export class FakeReplicate extends ContractFake<RecordedRequest, ScriptedAnswer>
   protected async handle(request: Request): Promise<Response> {
     const url = new URL(request.url);
     const recorded = this.record(request, { json: null });
+    if (request.method === "POST" && url.href === `${API_BASE}/files`) {
+      return this.upload(recorded, request);
+    }
     const text = await request.text();
     if (url.href.includes(this.options.apiKey)) this.violate(recorded, "the token is in the URL");
     if (url.origin === DELIVERY_ORIGIN) return this.delivery(recorded, text);
@@ -214,6 +260,9 @@ export class FakeReplicate extends ContractFake<RecordedRequest, ScriptedAnswer>
       const field = schema[name] ?? this.violate(r, `input.${name} is not an input of ${model}`);
       if (!hasType(value, field.type)) this.violate(r, `input.${name} is not a ${field.type}`);
       if (field.type === "uri") this.checkImage(r, name, String(value));
+      if (field.type === "file" && !this.uploads.has(String(value))) {
+        this.violate(r, `input.${name} is not a file uploaded to this account`);
+      }
       if (field.enum && !field.enum.includes(value))
         invalid.push(`- input.${name}: ${name} must be one of: ${field.enum.join(", ")}`);
     }
@@ -221,6 +270,46 @@ export class FakeReplicate extends ContractFake<RecordedRequest, ScriptedAnswer>
       if (field.required && !(name in input)) invalid.push(`- input: ${name} is required`);
     if (invalid.length === 0) return null;
     return problem(422, "Input validation failed", `${invalid.join("\n")}\n`);
+  }
+
+  /**
+   * The Files API (§3a): multipart with the file in `content` (plus optional `filename`, `type`,
+   * `metadata`), the token required; answers the file object whose `urls.get` names it.
+   */
+  private async upload(r: RecordedRequest, request: Request): Promise<Response> {
+    if (!request.headers.get("content-type")?.startsWith("multipart/form-data")) {
+      this.violate(r, "a file upload must be multipart/form-data");
+    }
+    if (r.headers.get("authorization") !== `Bearer ${this.options.apiKey}`) {
+      return problem(401, "Unauthenticated", "You did not pass a valid authentication token");
+    }
+    const form = await request.formData();
+    for (const name of form.keys()) {
+      if (!["content", "filename", "type", "metadata"].includes(name)) {
+        this.violate(r, `unknown upload field ${name}`);
+      }
+    }
+    const content = form.get("content");
+    if (!(content instanceof File)) return this.violate(r, "no file in content");
+    const bytes = new Uint8Array(await content.arrayBuffer());
+    const scripted = this.scripted(r);
+    if (scripted) return scripted.respond(r);
+    const id = `f${String(this.nextId++).padStart(8, "0")}upload${"y".repeat(10)}`;
+    const get = `${API_BASE}/files/${id}`;
+    this.uploads.set(get, { bytes, type: content.type });
+    return Response.json(
+      {
+        id,
+        checksums: { sha256: "fake" },
+        content_type: content.type,
+        created_at: this.iso(),
+        expires_at: new Date(this.now() + 86_400_000).toISOString(),
+        metadata: {},
+        size: bytes.length,
+        urls: { get },
+      },
+      { status: 201 },
+    );
   }
 
   private checkImage(r: RecordedRequest, name: string, value: string): void {
@@ -320,7 +409,7 @@ export class FakeReplicate extends ContractFake<RecordedRequest, ScriptedAnswer>
 
 function hasType(value: unknown, type: FieldType): boolean {
   if (type === "integer") return Number.isInteger(value);
-  if (type === "uri") return typeof value === "string";
+  if (type === "uri" || type === "file") return typeof value === "string";
   return typeof value === type;
 }
 

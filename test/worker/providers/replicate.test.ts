@@ -11,6 +11,9 @@ import {
   ContractViolation,
   DELIVERY_ORIGIN,
   FakeReplicate,
+  GEN4_ALEPH_SCHEMA,
+  VEO_31_SCHEMA,
+  WAN_27_I2V_SCHEMA,
   problem,
   publicPrediction,
   type FakeReplicateOptions,
@@ -102,6 +105,8 @@ describe("replicateProviderOptions", () => {
       duration_field: "duration",
       durations: [6],
       extra_input: {},
+      edit: null,
+      extend: null,
       typical_seconds: 120,
       timeout_ms: 30_000,
       max_retries: 2,
@@ -122,8 +127,104 @@ describe("replicateProviderOptions", () => {
     ["an object in extra_input", { extra_input: { seed: { x: 1 } } }],
     ["a lowercase secret name", { webhook_secret_secret: "replicate_whsec" }],
     ["an unknown key (typo)", { base_url: "https://evil.example.test/v1" }],
+    ["an edit model that is not owner/name", { edit: { model: "aleph" } }],
+    [
+      "an edit's extra_input shadowing its video",
+      { edit: { model: "a/b", extra_input: { video: "x" } } },
+    ],
+    ["an extension's unknown key", { extend: { model: "a/b", seconds_field: "d" } }],
   ])("rejects %s", (_, block) => {
     expect(replicateProviderOptions.safeParse({ ...VEO, ...block }).success).toBe(false);
+  });
+});
+
+describe("edit and extend (their own models, the source through the Files API)", () => {
+  const ALEPH = { model: "runwayml/gen4-aleph", aspect_field: "aspect_ratio" };
+  const WAN = { model: "wan-video/wan-2.7-i2v", resolution_field: "resolution" };
+  const models = {
+    "google/veo-3.1": VEO_31_SCHEMA,
+    "runwayml/gen4-aleph": GEN4_ALEPH_SCHEMA,
+    "wan-video/wan-2.7-i2v": WAN_27_I2V_SCHEMA,
+  };
+  const source = (bytes: Uint8Array, size = "720x1280") => ({
+    upstreamId: null,
+    size,
+    durationSeconds: 5,
+    bytes: async () => bytes,
+  });
+
+  it("offers only what the route names", () => {
+    expect(setup().provider.edit).toBeUndefined();
+    expect(setup().provider.extend).toBeUndefined();
+    const both = setup({ edit: ALEPH, extend: WAN }, { fake: { models } }).provider;
+    expect([typeof both.edit, typeof both.extend]).toEqual(["function", "function"]);
+  });
+
+  it("edits: uploads the source, names it by its file URL, keeps its aspect ratio", async () => {
+    const { fake, provider } = setup({ edit: ALEPH }, { fake: { models } });
+    const bytes = patternBytes(5000);
+    const job = await provider.edit!({
+      jobId: "video_e1",
+      model: "google/veo-3.1",
+      prompt: "make it snow",
+      seconds: "5",
+      source: source(bytes),
+    });
+    const [url, file] = [...fake.uploads.entries()][0]!;
+    expect(file).toEqual({ bytes, type: "video/mp4" });
+    const create = fake.requests.find((r) => r.url.pathname.endsWith("/predictions"))!;
+    expect(create.url.href).toBe(`${API_BASE}/models/runwayml/gen4-aleph/predictions`);
+    expect(create.json).toEqual({
+      input: { prompt: "make it snow", video: url, aspect_ratio: "9:16" },
+    });
+    // Polled and downloaded like any prediction.
+    let state = await provider.retrieve(job.upstreamId);
+    while (state.status !== "completed") state = await provider.retrieve(job.upstreamId);
+    const media = await provider.content(job.upstreamId, { variant: "video", range: null });
+    expect(media.status).toBe(200);
+    await media.body?.cancel();
+  });
+
+  it("extends: the model's duration is the stitched total (Wan 2.7), at the source's resolution", async () => {
+    const { fake, provider } = setup({ extend: WAN }, { fake: { models } });
+    await provider.extend!({
+      jobId: "video_x1",
+      model: "google/veo-3.1",
+      prompt: "the tide comes in",
+      seconds: "5",
+      totalSeconds: "10",
+      source: source(patternBytes(100), "1280x720"),
+    });
+    const create = fake.requests.find((r) => r.url.pathname.endsWith("/predictions"))!;
+    expect(create.json!.input).toMatchObject({ duration: 10, resolution: "720p" });
+    const segment = setup({ extend: { ...WAN, duration_is: "segment" } }, { fake: { models } });
+    await segment.provider.extend!({
+      jobId: "video_x2",
+      model: "google/veo-3.1",
+      prompt: "more",
+      seconds: "5",
+      totalSeconds: "10",
+      source: source(patternBytes(100), "1280x720"),
+    });
+    const second = segment.fake.requests.find((r) => r.url.pathname.endsWith("/predictions"))!;
+    expect(second.json!.input).toMatchObject({ duration: 5 });
+  });
+
+  it("sends nothing with no token, and a failed upload starts nothing", async () => {
+    const none = setup({ edit: ALEPH }, { fake: { models }, apiKey: "" });
+    let reads = 0;
+    const counted = { ...source(patternBytes(10)), bytes: async () => (reads++, patternBytes(10)) };
+    const edit = { jobId: "video_e2", model: "m", prompt: "p", seconds: "5", source: counted };
+    expect(await expectProviderError(none.provider.edit!(edit), KEY)).toMatchObject({
+      kind: "misconfigured",
+    });
+    expect([reads, none.fake.requests.length]).toEqual([0, 0]);
+    const { fake, provider } = setup({ edit: ALEPH }, { fake: { models } });
+    fake.failNext(503, { url: `${API_BASE}/files` });
+    expect(await expectProviderError(provider.edit!(edit), KEY)).toMatchObject({
+      kind: "unavailable",
+    });
+    expect(fake.predictions.size).toBe(0);
   });
 });
 

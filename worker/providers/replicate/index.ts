@@ -6,14 +6,16 @@
  * Prediction URLs are rebuilt from that base and a checked id (never `urls.get` from a payload);
  * output files are fetched without the token, and only from Replicate's delivery host.
  */
+import { z } from "zod";
 import { passThroughMediaResponse } from "../../media/pass-through";
 import { ProviderError } from "../errors";
+import { readJson, unreadable } from "../kit/body";
 import { credentialHeader, forwardedRange } from "../kit/headers";
 import { sanitizeUpstreamText } from "../kit/sanitize";
 import { sender } from "../kit/send";
-import type { CreatedUpstreamJob, Provider } from "../types";
+import type { CreatedUpstreamJob, Provider, SourceVideo } from "../types";
 import type { ReplicateProviderContext, ReplicateProviderOptions } from "./options";
-import { createBody } from "./request";
+import { createBody, editBody, extendBody } from "./request";
 import {
   PREDICTION_ID,
   checkedOutputUrl,
@@ -39,10 +41,10 @@ export function createReplicateProvider(
   const redact = [ctx.apiKey, ctx.webhookSecret ?? ""];
   const model = options.model;
 
-  const apiHeaders = (): Headers =>
+  const apiHeaders = (json = true): Headers =>
     new Headers({
       accept: "application/json",
-      "content-type": "application/json",
+      ...(json ? { "content-type": "application/json" } : {}),
       ...credentialHeader("authorization", "Bearer ", ctx.apiKey, options.api_key_secret),
     });
 
@@ -70,23 +72,63 @@ export function createReplicateProvider(
     return readPrediction(await send(() => new Request(url, { headers }), true, signal));
   };
 
+  /**
+   * Starts a prediction on an official model: the model's own route, no version hash (§3
+   * "Create"). `Prefer: wait` is left out on purpose: it blocks up to 60 s, far less than a
+   * video takes. Sent once: a start is never retried.
+   */
+  const predict = async (
+    on: string,
+    payload: Record<string, unknown>,
+    signal?: AbortSignal,
+  ): Promise<CreatedUpstreamJob> => {
+    const body = JSON.stringify(payload);
+    const headers = apiHeaders();
+    const url = `${API_BASE}/models/${on}/predictions`;
+    const response = await send(
+      () => new Request(url, { method: "POST", headers, body }),
+      false,
+      signal,
+    );
+    const prediction = await readPrediction(response);
+    const state = toState(prediction, { now: ctx.now(), typicalMs: 0, redact });
+    return { upstreamId: prediction.id, ...state } satisfies CreatedUpstreamJob;
+  };
+
+  /**
+   * Puts a source video in Replicate's Files API (§3a, `POST /v1/files`, the file in `content`)
+   * and returns the URL a model input names it by. The same fixed host as every other call, so
+   * the token goes nowhere new; the URL is only passed back to Replicate, never fetched here.
+   */
+  const uploadSource = async (source: SourceVideo, jobId: string, signal?: AbortSignal) => {
+    const headers = apiHeaders(false); // a missing token fails before the source is read
+    const bytes = await source.bytes();
+    const form = () => {
+      const body = new FormData();
+      body.set("content", new File([bytes], `${jobId}.mp4`, { type: "video/mp4" }));
+      return body;
+    };
+    const url = `${API_BASE}/files`;
+    // Not retried: a repeat would store the file twice (harmless, but not idempotent).
+    const response = await send(
+      () => new Request(url, { method: "POST", headers, body: form() }),
+      false,
+      signal,
+    );
+    if (!response.ok) throw await fail(response, "upload");
+    const file = await readJson(response, uploadedFile, "an uploaded file", redact);
+    const get = URL.canParse(file.urls.get) ? new URL(file.urls.get) : null;
+    if (get?.protocol !== "https:") throw unreadable("the uploaded file's URL is not https");
+    return get.href;
+  };
+
+  const signed = ctx.webhookSecret !== undefined;
+
   const provider: Provider = {
     kind: "replicate",
 
     async create(input) {
-      const body = JSON.stringify(createBody(options, input, ctx.webhookSecret !== undefined));
-      const headers = apiHeaders();
-      // Official models: the model's own route, no version hash (§3 "Create"). `Prefer: wait`
-      // is left out on purpose: it blocks up to 60 s, far less than a video takes.
-      const url = `${API_BASE}/models/${model}/predictions`;
-      const response = await send(
-        () => new Request(url, { method: "POST", headers, body }),
-        false,
-        input.signal,
-      );
-      const prediction = await readPrediction(response);
-      const state = toState(prediction, { now: ctx.now(), typicalMs: 0, redact });
-      return { upstreamId: prediction.id, ...state } satisfies CreatedUpstreamJob;
+      return predict(model, createBody(options, input, signed), input.signal);
     },
 
     async retrieve(upstreamId, { signal, startedAt } = {}) {
@@ -132,6 +174,22 @@ export function createReplicateProvider(
     },
   };
 
+  // Edits and extensions run on their own models; their predictions are polled, downloaded and
+  // cancelled through the same /predictions/{id} routes as any other.
+  const { edit, extend } = options;
+  if (edit) {
+    provider.edit = async (input) => {
+      const video = await uploadSource(input.source, input.jobId, input.signal);
+      return predict(edit.model, editBody(edit, input, video, signed), input.signal);
+    };
+  }
+  if (extend) {
+    provider.extend = async (input) => {
+      const video = await uploadSource(input.source, input.jobId, input.signal);
+      return predict(extend.model, extendBody(extend, input, video, signed), input.signal);
+    };
+  }
+
   const secret = ctx.webhookSecret;
   if (secret === undefined) return provider;
   return {
@@ -141,6 +199,9 @@ export function createReplicateProvider(
       verifyReplicateWebhook(request, secret, options.webhook_secret_secret, ctx.now()),
   };
 }
+
+/** What `POST /v1/files` answers (§3a); only the id and the URL to name it by are used. */
+const uploadedFile = z.object({ id: z.string(), urls: z.object({ get: z.string() }) });
 
 function expired(detail: string): ProviderError {
   return new ProviderError(

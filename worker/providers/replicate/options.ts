@@ -6,12 +6,48 @@ import { z } from "zod";
 import { apiKeySecret, fieldName, maxRetries, secretName, timeoutMs } from "../kit/options";
 import type { ProviderContext } from "../types";
 
+/** `owner/name` of an official model: created with `POST /models/{owner}/{name}/predictions`. */
+const modelName = z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,99}\/[a-z0-9][a-z0-9_.-]{0,99}$/i);
+const extraInput = z
+  .record(fieldName, z.union([z.string(), z.number(), z.boolean(), z.null()]))
+  .default({});
+
+/**
+ * A model that changes a video per a prompt (`POST /v1/videos/edits`), e.g. `runwayml/gen4-aleph`
+ * (§3a). The source is uploaded with the Files API and named by its URL in `video_field`.
+ */
+const editModel = z
+  .object({
+    model: modelName,
+    video_field: fieldName.default("video"),
+    /** Where the source's aspect ratio goes, for models that would otherwise pick one. */
+    aspect_field: fieldName.optional(),
+    extra_input: extraInput,
+  })
+  .strict();
+
+/**
+ * A model that continues a video (`POST /v1/videos/extensions`), e.g. `wan-video/wan-2.7-i2v`
+ * with `first_clip` (§3a). `duration_is` says what its duration field counts: the stitched
+ * `total` (Wan 2.7) or the added `segment`.
+ */
+const extendModel = z
+  .object({
+    model: modelName,
+    video_field: fieldName.default("first_clip"),
+    duration_field: fieldName.default("duration"),
+    duration_is: z.enum(["total", "segment"]).default("total"),
+    /** Where the source's resolution (`720p`, `1080p`) goes, so the result matches it. */
+    resolution_field: fieldName.optional(),
+    extra_input: extraInput,
+  })
+  .strict();
+
 /** The `provider` block of a route in MODEL_ROUTES for an official Replicate model. */
 export const replicateProviderOptions = z
   .object({
     type: z.literal("replicate"),
-    /** `owner/name` of an official model: created with `POST /models/{owner}/{name}/predictions`. */
-    model: z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,99}\/[a-z0-9][a-z0-9_.-]{0,99}$/i),
+    model: modelName,
     /** Name of the worker secret holding the API token (never the token itself). */
     api_key_secret: apiKeySecret("REPLICATE_API_TOKEN"),
     /**
@@ -38,9 +74,11 @@ export const replicateProviderOptions = z
       .min(1)
       .optional(),
     /** Fixed extra inputs, e.g. `{"negative_prompt": "blur"}`; they cannot shadow mapped fields. */
-    extra_input: z
-      .record(fieldName, z.union([z.string(), z.number(), z.boolean(), z.null()]))
-      .default({}),
+    extra_input: extraInput,
+    /** The model that edits, when the route offers edits; null: it cannot. */
+    edit: editModel.nullable().default(null),
+    /** The model that extends, when the route offers extensions; null: it cannot. */
+    extend: extendModel.nullable().default(null),
     /** Typical run time, for the estimated progress (Replicate reports none, §3 "Status"). */
     typical_seconds: z.number().int().min(5).max(3_600).default(120),
     timeout_ms: timeoutMs,
@@ -63,6 +101,16 @@ export const replicateProviderOptions = z
       return Object.keys(o.extra_input).every((name) => !taken.has(name));
     },
     { message: "extra_input may not set a mapped field", path: ["extra_input"] },
+  )
+  .refine(
+    (o) =>
+      [o.edit, o.extend].every((block) => {
+        if (!block) return true;
+        const mapped = ["prompt", block.video_field];
+        if ("duration_field" in block) mapped.push(block.duration_field);
+        return Object.keys(block.extra_input).every((name) => !mapped.includes(name));
+      }),
+    { message: "an edit's or extension's extra_input may not set a mapped field", path: ["edit"] },
   );
 export type ReplicateProviderOptions = z.infer<typeof replicateProviderOptions>;
 

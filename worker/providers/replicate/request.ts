@@ -5,7 +5,7 @@
 import { ProviderError } from "../errors";
 import { dataUri } from "../kit/bytes";
 import { sizeParts } from "../kit/sizes";
-import type { CreateInput } from "../types";
+import type { CreateInput, EditInput, ExtendInput } from "../types";
 import type { ReplicateProviderOptions } from "./options";
 
 /** The JS client refuses to inline more than this as data URIs (§3 "Create", `MAX_DATA_URI_SIZE`). */
@@ -43,10 +43,50 @@ export function createBody(options: ReplicateProviderOptions, input: CreateInput
     // Inline as a data URI (§11.2): nothing of ours has to be publicly reachable.
     fields[options.image_field] = dataUri(mime, bytes);
   }
-  const body: Record<string, unknown> = { input: fields };
-  // Only a signed receiver may be named, and Replicate cannot reach a local dev server.
-  if (signed && input.webhookUrl?.startsWith("https://")) {
-    body.webhook = input.webhookUrl;
+  return withWebhook({ input: fields }, input.webhookUrl, signed);
+}
+
+/** The prediction body for an edit: the edit model's inputs, the source named by its file URL. */
+export function editBody(
+  edit: NonNullable<ReplicateProviderOptions["edit"]>,
+  input: EditInput,
+  videoUrl: string,
+  signed: boolean,
+) {
+  const fields: Record<string, unknown> = { ...edit.extra_input, prompt: input.prompt };
+  fields[edit.video_field] = videoUrl;
+  if (edit.aspect_field) fields[edit.aspect_field] = sizeParts(input.source.size).aspect;
+  return withWebhook({ input: fields }, input.webhookUrl, signed);
+}
+
+/**
+ * The prediction body for an extension. The model is told the stitched total or the segment,
+ * as its duration field counts; either way the job reports the total (OpenAI's `seconds`).
+ */
+export function extendBody(
+  extend: NonNullable<ReplicateProviderOptions["extend"]>,
+  input: ExtendInput,
+  videoUrl: string,
+  signed: boolean,
+) {
+  const fields: Record<string, unknown> = { ...extend.extra_input, prompt: input.prompt };
+  fields[extend.video_field] = videoUrl;
+  const seconds = extend.duration_is === "total" ? input.totalSeconds : input.seconds;
+  fields[extend.duration_field] = Number(seconds);
+  if (extend.resolution_field) {
+    fields[extend.resolution_field] = sizeParts(input.source.size).resolution;
+  }
+  return withWebhook({ input: fields }, input.webhookUrl, signed);
+}
+
+/** Only a signed receiver may be named, and Replicate cannot reach a local dev server. */
+function withWebhook(
+  body: Record<string, unknown>,
+  webhookUrl: string | undefined,
+  signed: boolean,
+) {
+  if (signed && webhookUrl?.startsWith("https://")) {
+    body.webhook = webhookUrl;
     body.webhook_events_filter = ["completed"];
   }
   return body;
