@@ -10,7 +10,12 @@ import { SITEVERIFY_URL } from "../../worker/auth/turnstile";
 import { RELAY_PROVIDER, REPLICATE_ROUTE } from "../fixtures/routes";
 import { FakeFal, type FakeFalOptions } from "./fakes/fal";
 import { FakeOpenAI } from "./fakes/openai";
-import { FakeReplicate } from "./fakes/replicate";
+import {
+  FakeReplicate,
+  VEO_31_SCHEMA,
+  WAN_27_I2V_SCHEMA,
+  WAN_27_VIDEOEDIT_SCHEMA,
+} from "./fakes/replicate";
 import { FakeRunway } from "./fakes/runway";
 import { FakeVeo } from "./fakes/veo";
 import { FakeOpenRouter, OPENROUTER_MEDIA_ORIGIN } from "./fakes/openrouter";
@@ -109,11 +114,13 @@ export const ROUTES = [
     ...base,
     id: "runway",
     label: "Gen-4.5 (Runway)",
-    provider: { type: "runway", max_retries: 0 },
+    provider: { type: "runway", max_retries: 0, edit_model: "gen4_aleph" },
     upstream_model: "gen4.5",
     seconds: ["5", "10"],
     default_seconds: "5",
     remix: false,
+    // Aleph reads 5 s of its source and bills 15 credits a second (docs/providers/runway.md §4a).
+    edit: { max_source_seconds: 5, price_per_second_usd: 0.15 },
     price_per_second_usd: 0.12,
   },
   {
@@ -125,6 +132,30 @@ export const ROUTES = [
     remix: false,
     audio: true,
     price_per_second_usd: 0.4,
+  },
+  {
+    ...base,
+    id: "wan-replicate",
+    label: "Wan 2.7 (Replicate)",
+    // One family on one host: created and continued by wan-2.7-i2v, edited by its videoedit.
+    provider: {
+      type: "replicate",
+      model: "wan-video/wan-2.7-i2v",
+      image_field: "first_frame",
+      durations: [5, 10],
+      resolution_field: "resolution",
+      resolutions: ["720p", "1080p"],
+      max_retries: 0,
+      extend: { model: "wan-video/wan-2.7-i2v", resolution_field: "resolution" },
+      edit: { model: "wan-video/wan-2.7-videoedit", aspect_field: "aspect_ratio" },
+    },
+    upstream_model: "wan-video/wan-2.7-i2v",
+    seconds: ["5", "10"],
+    default_seconds: "5",
+    remix: false,
+    extend: { seconds: ["5"], max_total_seconds: 15 },
+    edit: { max_source_seconds: 10 },
+    price_per_second_usd: 0.1,
   },
   {
     ...base,
@@ -190,6 +221,11 @@ export function contractFakes(now: () => number) {
     runway: new FakeRunway({ apiKey: SECRETS.RUNWAYML_API_SECRET }),
     replicate: new FakeReplicate({
       apiKey: SECRETS.REPLICATE_API_TOKEN,
+      models: {
+        "google/veo-3.1": VEO_31_SCHEMA,
+        "wan-video/wan-2.7-i2v": WAN_27_I2V_SCHEMA,
+        "wan-video/wan-2.7-videoedit": WAN_27_VIDEOEDIT_SCHEMA,
+      },
       pollsToComplete: 3,
       now,
     }),

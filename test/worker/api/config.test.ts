@@ -8,6 +8,31 @@ const parse = (vars: Record<string, string | undefined>) => () =>
   parseConfig(vars as unknown as Env);
 
 describe("configuration", () => {
+  it("offers extend and edit only where the route's provider block can do them", () => {
+    const runway = {
+      ...SIM_ROUTE,
+      id: "runway",
+      provider: { type: "runway" },
+      upstream_model: "gen4.5",
+      edit: { max_source_seconds: 5 },
+    };
+    const vars = {
+      ...base,
+      ENVIRONMENT: "test",
+      SESSION_SECRET: TEST_SECRET,
+      RUNWAYML_API_SECRET: "key_test",
+    };
+    expect(parse({ ...vars, MODEL_ROUTES: JSON.stringify([runway]) })).toThrow(
+      "MODEL_ROUTES[0].edit: the runway provider block cannot edit videos",
+    );
+    const aleph = { ...runway, provider: { type: "runway", edit_model: "gen4_aleph" } };
+    expect(parse({ ...vars, MODEL_ROUTES: JSON.stringify([aleph]) })).not.toThrow();
+    const extending = { ...aleph, extend: { seconds: ["5"], max_total_seconds: 10 } };
+    expect(parse({ ...vars, MODEL_ROUTES: JSON.stringify([extending]) })).toThrow(
+      "MODEL_ROUTES[0].extend: the runway provider block cannot extend videos",
+    );
+  });
+
   it("names the offending field of a bad route", () => {
     const routes = [{ ...SIM_ROUTE, default_size: "999x999" }];
     expect(parse({ ...base, ENVIRONMENT: "test", MODEL_ROUTES: JSON.stringify(routes) })).toThrow(

@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { SIM_DERIVE_ROUTE, SIM_ROUTE } from "../../fixtures/routes";
 import { deployment, KLING_EDIT, SECRETS } from "../../helpers/deployment";
 import { harness, OTHER_SERVER_KEY, type Harness } from "../../helpers/harness";
-import { reservationOf } from "../../helpers/ledger";
+import { reservationOf, usageOn } from "../../helpers/ledger";
 import { createForm, images, post } from "../../helpers/requests";
 import { simulatorMedia } from "../../../worker/providers/simulator/media";
 import tiny from "../../fixtures/videos/plain-64x48-2s.mp4";
@@ -201,11 +201,15 @@ describe("POST /v1/videos/extensions", () => {
       code: "video_not_ready",
     });
     h.advance(11_000);
-    expect((await h.as(OTHER_SERVER_KEY, "/v1/videos/extensions", post(body))).status).toBe(404);
+    const theirs = await h.as(OTHER_SERVER_KEY, "/v1/videos/extensions", post(body));
+    expect(await refusal(theirs, 404)).toMatchObject({ param: "video", code: "not_found" });
     await h.server(`/v1/videos/${id}`, { method: "DELETE" });
-    expect((await h.server("/v1/videos/extensions", post(body))).status).toBe(404);
+    const deleted = await h.server("/v1/videos/extensions", post(body));
+    expect(await refusal(deleted, 404)).toMatchObject({ param: "video", code: "not_found" });
     const none = await h.server("/v1/videos/extensions", post({ prompt: "more", seconds: "4" }));
     expect((await refusal(none)).param).toBe("video");
+    const odd = await h.server("/v1/videos/extensions", post({ ...body, video: { id: "../x" } }));
+    expect(await refusal(odd)).toMatchObject({ param: "video", code: "invalid_id" });
   });
 
   it("judges an upload by its structure, not its name or type, and keeps the route's sizes", async () => {
@@ -234,6 +238,14 @@ describe("POST /v1/videos/extensions", () => {
       param: "video",
       code: "request_too_large",
     });
+  });
+
+  it("holds a JSON body, which names its source by id, to a small limit", async () => {
+    const h = harness({ routes });
+    const source = await finished(h);
+    const big = { video: { id: source.id }, prompt: "x".repeat(100_000), seconds: "4" };
+    const response = await h.server("/v1/videos/extensions", post(big));
+    expect(await refusal(response, 413)).toMatchObject({ code: "request_too_large", param: null });
   });
 });
 
@@ -341,5 +353,126 @@ describe("extensions and edits on real providers' contract fakes", () => {
     expect(fakes.fal.files.get(job!.input.video_url as string)?.bytes).toEqual(
       clip("1280x720", "8"),
     );
+  });
+
+  it("Runway edits another route's video with Aleph, priced at the edit's own rate", async () => {
+    const { h, fakes } = deployment();
+    const created = await h.as(
+      SECRETS.SERVER_KEY_BACKEND,
+      "/v1/videos",
+      post(createForm({ model: "sim", seconds: "4" })),
+    );
+    const { id } = (await created.json()) as Video;
+    h.advance(11_000);
+    await h.as(SECRETS.SERVER_KEY_BACKEND, `/v1/videos/${id}`);
+    const models = (await (await h.as(SECRETS.SERVER_KEY_BACKEND, "/v1/models/runway")).json()) as {
+      edit: unknown;
+      extend: unknown;
+    };
+    expect(models).toMatchObject({
+      edit: { max_source_seconds: 5, price_per_second_usd: 0.15 },
+      extend: null,
+    });
+    const response = await h.as(
+      SECRETS.SERVER_KEY_BACKEND,
+      "/v1/videos/edits",
+      post({ video: { id }, prompt: "make it snow", model: "runway" }),
+    );
+    expect(response.status).toBe(200);
+    const edit = (await response.json()) as Video;
+    expect(edit).toMatchObject({ model: "runway", seconds: "4", size: "1280x720" });
+    expect((await reservationOf(edit.id))?.amountMicroUsd).toBe(4 * 150_000);
+    expect(fakes.runway.edited).toEqual([
+      { model: "gen4_aleph", video: clip("1280x720", "4"), prompt: "make it snow" },
+    ]);
+    // Runway has no extension API: the route says so, naming one that can.
+    const extend = await h.as(
+      SECRETS.SERVER_KEY_BACKEND,
+      "/v1/videos/extensions",
+      post({ video: { id }, prompt: "more", seconds: "5", model: "runway" }),
+    );
+    expect(await refusal(extend)).toMatchObject({ param: "model", code: "unsupported_for_model" });
+  });
+
+  it("Replicate continues and edits with Wan 2.7: the source goes through the Files API", async () => {
+    const { h, fakes } = deployment();
+    const created = await h.as(
+      SECRETS.SERVER_KEY_BACKEND,
+      "/v1/videos",
+      post(createForm({ model: "wan-replicate", seconds: "5" })),
+    );
+    expect(created.status).toBe(200);
+    const { id } = (await created.json()) as Video;
+    let done: Video | undefined;
+    for (let i = 0; i < 5 && done?.status !== "completed"; i++) {
+      h.advance(6000);
+      done = (await (await h.as(SECRETS.SERVER_KEY_BACKEND, `/v1/videos/${id}`)).json()) as Video;
+    }
+    expect(done?.status).toBe("completed");
+    const response = await h.as(
+      SECRETS.SERVER_KEY_BACKEND,
+      "/v1/videos/extensions",
+      post({ video: { id }, prompt: "the tide comes in", seconds: "5" }),
+    );
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ model: "wan-replicate", seconds: "10" });
+    const extension = [...fakes.replicate.predictions.values()].at(-1)!;
+    expect(extension.model).toBe("wan-video/wan-2.7-i2v");
+    expect(extension.input).toMatchObject({ duration: 10, resolution: "720p" });
+    // The source sent is the finished video's own bytes, as its first clip.
+    const first = fakes.replicate.uploads.get(extension.input.first_clip as string);
+    const original = await h.as(SECRETS.SERVER_KEY_BACKEND, `/v1/videos/${id}/content`);
+    expect(first?.bytes).toEqual(new Uint8Array(await original.arrayBuffer()));
+
+    const edit = await h.as(
+      SECRETS.SERVER_KEY_BACKEND,
+      "/v1/videos/edits",
+      post(uploadForm(clip("1280x720", "8"), { prompt: "make it snow", model: "wan-replicate" })),
+    );
+    expect(edit.status).toBe(200);
+    expect(await edit.json()).toMatchObject({ model: "wan-replicate", seconds: "8" });
+    const edited = [...fakes.replicate.predictions.values()].at(-1)!;
+    expect(edited.model).toBe("wan-video/wan-2.7-videoedit");
+    expect(edited.input).toMatchObject({ prompt: "make it snow", aspect_ratio: "16:9" });
+    expect(fakes.replicate.uploads.get(edited.input.video as string)?.bytes).toEqual(
+      clip("1280x720", "8"),
+    );
+  });
+
+  it("refunds a job whose source could not be read: nothing reached the target provider", async () => {
+    const { h, fakes } = deployment();
+    const created = await h.as(
+      SECRETS.SERVER_KEY_BACKEND,
+      "/v1/videos",
+      post(createForm({ model: "runway", seconds: "5" })),
+    );
+    const { id } = (await created.json()) as Video;
+    let done: Video | undefined;
+    for (let i = 0; i < 6 && done?.status !== "completed"; i++) {
+      h.advance(6000);
+      done = (await (await h.as(SECRETS.SERVER_KEY_BACKEND, `/v1/videos/${id}`)).json()) as Video;
+    }
+    expect(done?.status).toBe("completed");
+    const before = (await usageOn(h.clock.ms))["key:backend"]!;
+    // The source's provider answers a 500 (which, for a create, would leave its outcome unknown)
+    // and our own copy cannot be read either.
+    fakes.runway.script({
+      method: "GET",
+      path: /^\/v1\/tasks\//,
+      times: 5,
+      respond: () => Response.json({ error: "boom" }, { status: 500 }),
+    });
+    const failing = () => Promise.reject(new Error("R2 is having a moment"));
+    Object.assign(h.env, { RESULTS: { ...h.env.RESULTS, get: failing, head: failing } });
+    const response = await h.as(
+      SECRETS.SERVER_KEY_BACKEND,
+      "/v1/videos/edits",
+      post({ video: { id }, prompt: "make it snow", model: "kling-fal" }),
+    );
+    expect(await refusal(response, 503)).toMatchObject({
+      message: expect.stringMatching(/source video could not be read/),
+    });
+    expect((await usageOn(h.clock.ms))["key:backend"]).toEqual(before);
+    expect(fakes.fal.jobs.size).toBe(0);
   });
 });
