@@ -289,14 +289,15 @@ export function parseConfig(env: WorkerEnv): Config {
     turnstileSecrets,
     limits: {
       maxUploadBytes: intVar(env, "MAX_UPLOAD_BYTES", 10 * 1024 * 1024, 1024, 100 * 1024 * 1024),
-      // A source video is held in memory about twice (the parsed form, its bytes) and a third
-      // time as the body sent on to a provider: 32 MiB keeps that well inside 128 MB.
+      // A source video is held in memory up to four times (the parsed form, its bytes, the
+      // file and the body sent on to a provider): 24 MiB keeps that inside 128 MB. 16 MiB is
+      // also what Runway and Replicate's Aleph take.
       maxVideoUploadBytes: intVar(
         env,
         "MAX_VIDEO_UPLOAD_BYTES",
-        24 * 1024 * 1024,
+        16 * 1024 * 1024,
         1024,
-        32 * 1024 * 1024,
+        24 * 1024 * 1024,
       ),
       visitor: {
         ttlSeconds: intVar(env, "SESSION_TTL_SECONDS", 3600, 60, 86400),

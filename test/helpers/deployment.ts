@@ -147,7 +147,11 @@ export const ROUTES = [
       resolutions: ["720p", "1080p"],
       max_retries: 0,
       extend: { model: "wan-video/wan-2.7-i2v", resolution_field: "resolution" },
-      edit: { model: "wan-video/wan-2.7-videoedit", aspect_field: "aspect_ratio" },
+      edit: {
+        model: "wan-video/wan-2.7-videoedit",
+        aspect_field: "aspect_ratio",
+        duration_field: "duration",
+      },
     },
     upstream_model: "wan-video/wan-2.7-i2v",
     seconds: ["5", "10"],

@@ -11,6 +11,7 @@ import { invalidRequest } from "../errors";
 import { decodeDataUrl, parseJsonWithDataUrl } from "../media/data-url";
 import { fetchRemoteImage } from "../media/remote-image";
 import { openFile } from "../store/files";
+import { isJson, isMultipart } from "./content-type";
 import { CreateVideoFields, CreateVideoJson } from "./schemas";
 import { parseWith } from "./validate";
 
@@ -22,9 +23,9 @@ export interface CreateInputRaw {
 const TEXT_FIELDS = ["prompt", "model", "seconds", "size", "audio"] as const;
 
 export async function readCreateInput(c: Context<AppEnv>): Promise<CreateInputRaw> {
-  const type = (c.req.header("content-type") ?? "").toLowerCase();
-  if (type.startsWith("multipart/form-data")) return readMultipart(c);
-  if (type.startsWith("application/json")) return readJson(c);
+  const type = c.req.header("content-type");
+  if (isMultipart(type)) return readMultipart(c);
+  if (isJson(type)) return readJson(c);
   throw invalidRequest(
     "Send the video request as multipart/form-data (with the image as input_reference) or application/json.",
     null,

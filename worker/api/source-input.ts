@@ -8,6 +8,7 @@ import type { Context } from "hono";
 import type { z } from "@hono/zod-openapi";
 import type { AppEnv } from "../context";
 import { invalidRequest } from "../errors";
+import { isJson, isMultipart } from "./content-type";
 import { DeriveVideoFields, EditVideoJson, ExtendVideoJson } from "./schemas";
 import { parseWith } from "./validate";
 
@@ -24,9 +25,9 @@ export async function readSourceRequest(
   c: Context<AppEnv>,
   operation: "extension" | "edit",
 ): Promise<SourceRequest> {
-  const type = (c.req.header("content-type") ?? "").toLowerCase();
-  if (type.startsWith("multipart/form-data")) return readMultipart(c, operation);
-  if (type.startsWith("application/json")) return readJson(c, operation);
+  const type = c.req.header("content-type");
+  if (isMultipart(type)) return readMultipart(c, operation);
+  if (isJson(type)) return readJson(c, operation);
   throw invalidRequest(
     "Send the request as multipart/form-data (with the source as the video file, or video[id]) or application/json with video: { id }.",
     null,

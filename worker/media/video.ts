@@ -9,9 +9,12 @@
  *   - `moov` holds `mvhd` (the timescale and duration) and a video track (`hdlr` `vide`) with its
  *     width and height (`tkhd`), an H.264/H.265/AV1/VP9 sample entry (`stsd`) and a chunk table
  *     (`stco`/`co64`) whose every offset lies inside an `mdat`;
- *   - the length, which prices the job, is told three ways (the movie header, the track's media
- *     header, the frames' timing in `stts`, counted against `stsz`): they must agree, the frame
- *     rate must be one a camera films at, and the largest counts;
+ *   - exactly one track carries a picture (by its handler or its sample entry): a decoder must
+ *     not find another, longer or larger one to play instead;
+ *   - the length, which prices the job, is told several ways (the movie header, each track's
+ *     media header and edit list, the frames' timing in `stts` counted against `stsz`, their
+ *     composition offsets in `ctts`): they must agree, the frame rate must be one a camera
+ *     films at, and the largest counts;
  *   - the walk is bounded (boxes, `mdat`s), so a crafted file costs no more than an honest one;
  *   - fragmented files (`moof`) and QuickTime brands are refused with a message saying so.
  */
@@ -145,26 +148,33 @@ function walk(r: Reader): VideoCheck {
   const mvhd = moov.find((box) => box.type === "mvhd");
   if (!mvhd) return bad("it has no movie header (mvhd)");
   const movieSeconds = movieDuration(r, mvhd);
+  const movieTimescale = r.view.getUint32(
+    mvhd.start + (r.view.getUint8(mvhd.start) === 1 ? 20 : 12),
+  );
 
-  for (const trak of moov.filter((box) => box.type === "trak")) {
-    const track = videoTrack(r, trak, mdats);
-    if (!track) continue;
-    const { width, height, codec, seconds, frames } = track;
-    // The length is what the file is priced by: every account of it must agree, and the
-    // largest counts (a movie header may run longer than the picture, for trailing sound).
-    if (movieSeconds < seconds - LENGTH_TOLERANCE_SECONDS) {
-      return bad(
-        `its movie header says ${round(movieSeconds)} s but its video track runs ${round(seconds)} s`,
-      );
-    }
-    const durationSeconds = Math.max(movieSeconds, seconds);
-    if (!(durationSeconds > 0)) return bad("its duration is zero or unknown");
-    if (frames / Math.max(seconds, 1e-9) > MAX_FPS) {
-      return bad(`its timing is implausible: ${frames} frames in ${round(seconds)} s`);
-    }
-    return { ok: true, info: { width, height, durationSeconds, codec } };
+  const tracks = moov
+    .filter((box) => box.type === "trak")
+    .map((trak) => readTrack(r, trak, mdats, movieTimescale));
+  // A second picture (even one whose handler says otherwise) is what a decoder may play instead
+  // of the one checked here: one video track, or the file is refused.
+  const videos = tracks.filter((track) => track.video !== null);
+  if (videos.length === 0) return bad("it has no video track");
+  if (videos.length > 1) return bad("it has more than one video track; send one picture");
+  const { width, height, codec, seconds, frames } = videos[0]!.video!;
+  // The length is what the file is priced by: every account of it must agree, and the
+  // largest counts (a movie header may run longer than the picture, for trailing sound; an
+  // edit list may play the media more than once).
+  if (movieSeconds < seconds - LENGTH_TOLERANCE_SECONDS) {
+    return bad(
+      `its movie header says ${round(movieSeconds)} s but its video track runs ${round(seconds)} s`,
+    );
   }
-  return bad("it has no video track");
+  const durationSeconds = Math.max(movieSeconds, ...tracks.map((track) => track.seconds));
+  if (!(durationSeconds > 0)) return bad("its duration is zero or unknown");
+  if (frames / Math.max(seconds, 1e-9) > MAX_FPS) {
+    return bad(`its timing is implausible: ${frames} frames in ${round(seconds)} s`);
+  }
+  return { ok: true, info: { width, height, durationSeconds, codec } };
 }
 
 const round = (seconds: number) => Math.round(seconds * 100) / 100;
@@ -202,8 +212,15 @@ interface VideoTrack {
   frames: number;
 }
 
-/** A video trak's size, codec and length, after checking its tables fit the media data. */
-function videoTrack(r: Reader, trak: Box, mdats: Box[]): VideoTrack | null {
+interface Track {
+  /** Set when the track carries a picture: by its handler, or by a video sample entry. */
+  video: VideoTrack | null;
+  /** The longest account of how long the track plays: its media header or its edit list. */
+  seconds: number;
+}
+
+/** A track's length and, for a picture, its size, codec and timing, checked against the data. */
+function readTrack(r: Reader, trak: Box, mdats: Box[], movieTimescale: number): Track {
   const boxes = r.children(trak.start, trak.end, "a track");
   const mdia = boxes.find((box) => box.type === "mdia");
   const tkhd = boxes.find((box) => box.type === "tkhd");
@@ -211,37 +228,89 @@ function videoTrack(r: Reader, trak: Box, mdats: Box[]): VideoTrack | null {
   const media = r.children(mdia.start, mdia.end, "a track");
   const hdlr = media.find((box) => box.type === "hdlr");
   if (!hdlr || hdlr.end - hdlr.start < 12) throw new Malformed("a track has no handler");
-  if (r.fourcc(hdlr.start + 8) !== "vide") return null;
+  const mdhd = media.find((box) => box.type === "mdhd");
+  if (!mdhd) throw new Malformed("a track has no media header");
+  const trackSeconds = headerDuration(r, mdhd, "track's media header");
+  const edts = boxes.find((box) => box.type === "edts");
+  const edited = edts ? editListSeconds(r, edts, movieTimescale) : 0;
+  const seconds = Math.max(trackSeconds, edited);
+
+  const minf = media.find((box) => box.type === "minf");
+  const stbl = minf && r.child(minf, "stbl");
+  const table = stbl ? r.children(stbl.start, stbl.end, "the sample table") : [];
+  const stsd = table.find((box) => box.type === "stsd");
+  const entry = stsd && stsd.end - stsd.start >= 16 ? r.fourcc(stsd.start + 12) : null;
+  const isVideo =
+    r.fourcc(hdlr.start + 8) === "vide" || (entry !== null && VIDEO_CODECS.has(entry));
+  if (!isVideo) return { video: null, seconds };
+
   // tkhd §8.3.2: width and height are its last 8 bytes, 16.16 fixed point.
   if (tkhd.end - tkhd.start < 84) throw new Malformed("the video track header is cut short");
   const width = r.view.getUint32(tkhd.end - 8) >>> 16;
   const height = r.view.getUint32(tkhd.end - 4) >>> 16;
   if (width === 0 || height === 0) throw new Malformed("the video track has no picture size");
-
-  const mdhd = media.find((box) => box.type === "mdhd");
-  if (!mdhd) throw new Malformed("the video track has no media header");
-  const trackSeconds = headerDuration(r, mdhd, "video track's media header");
-  const timescale = r.view.getUint32(mdhd.start + (r.view.getUint8(mdhd.start) === 1 ? 20 : 12));
-
-  const minf = media.find((box) => box.type === "minf");
-  const stbl = minf && r.child(minf, "stbl");
   if (!stbl) throw new Malformed("the video track has no sample table");
-  const table = r.children(stbl.start, stbl.end, "the sample table");
-  const stsd = table.find((box) => box.type === "stsd");
-  if (!stsd || stsd.end - stsd.start < 16) throw new Malformed("the video track has no codec");
-  const codec = r.fourcc(stsd.start + 12);
-  if (!VIDEO_CODECS.has(codec)) {
-    throw new Malformed(`its video codec (${codec.trim()}) is not H.264, H.265, AV1 or VP9`);
+  if (entry === null) throw new Malformed("the video track has no codec");
+  if (!VIDEO_CODECS.has(entry)) {
+    throw new Malformed(`its video codec (${entry.trim()}) is not H.264, H.265, AV1 or VP9`);
   }
   checkChunks(r, table, mdats);
+  const timescale = r.view.getUint32(mdhd.start + (r.view.getUint8(mdhd.start) === 1 ? 20 : 12));
   const { frames, ticks } = sampleTiming(r, table);
-  const seconds = timescale > 0 ? ticks / timescale : 0;
-  if (Math.abs(seconds - trackSeconds) > LENGTH_TOLERANCE_SECONDS) {
+  const timed = timescale > 0 ? ticks / timescale : 0;
+  if (Math.abs(timed - trackSeconds) > LENGTH_TOLERANCE_SECONDS) {
     throw new Malformed(
-      `its video track's header says ${round(trackSeconds)} s but its frames last ${round(seconds)} s`,
+      `its video track's header says ${round(trackSeconds)} s but its frames last ${round(timed)} s`,
     );
   }
-  return { width, height, codec, seconds: Math.max(seconds, trackSeconds), frames };
+  checkCompositionOffsets(r, table, timescale);
+  const video = { width, height, codec: entry, seconds: Math.max(timed, seconds), frames };
+  return { video, seconds: video.seconds };
+}
+
+/**
+ * elst §8.6.6: how long the edit list presents the track, in seconds (the movie's timescale).
+ * An edit list may repeat the media — 2 s of frames shown for 30 s — so it counts towards the
+ * length like any other account of it.
+ */
+function editListSeconds(r: Reader, edts: Box, movieTimescale: number): number {
+  const elst = r.child(edts, "elst");
+  if (!elst) return 0;
+  if (elst.end - elst.start < 8) throw new Malformed("its edit list is cut short");
+  const v1 = r.view.getUint8(elst.start) === 1;
+  const size = v1 ? 20 : 12;
+  const entries = r.view.getUint32(elst.start + 4);
+  if (elst.start + 8 + entries * size > elst.end) {
+    throw new Malformed("the edit list runs past its box");
+  }
+  let total = 0;
+  for (let i = 0; i < entries; i++) {
+    const at = elst.start + 8 + i * size;
+    total += v1 ? r.u64(at) : r.view.getUint32(at);
+  }
+  return movieTimescale > 0 ? total / movieTimescale : 0;
+}
+
+/**
+ * ctts §8.6.1.3: composition offsets shift when a frame is shown. Encoders use a few frames of
+ * them for B-frames; a frame shown a minute after it is decoded stretches a short file into a
+ * long one, so an offset beyond the length tolerance is refused.
+ */
+function checkCompositionOffsets(r: Reader, table: Box[], timescale: number): void {
+  const ctts = table.find((box) => box.type === "ctts");
+  if (!ctts) return;
+  if (ctts.end - ctts.start < 8) throw new Malformed("its composition offsets are cut short");
+  const signed = r.view.getUint8(ctts.start) === 1;
+  const entries = r.view.getUint32(ctts.start + 4);
+  if (ctts.start + 8 + entries * 8 > ctts.end) {
+    throw new Malformed("the composition offset table runs past its box");
+  }
+  const limit = LENGTH_TOLERANCE_SECONDS * timescale;
+  for (let i = 0; i < entries; i++) {
+    const at = ctts.start + 8 + i * 8 + 4;
+    const offset = signed ? r.view.getInt32(at) : r.view.getUint32(at);
+    if (Math.abs(offset) > limit) throw new Malformed("its frames are shown far from their timing");
+  }
 }
 
 /**

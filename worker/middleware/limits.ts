@@ -4,11 +4,12 @@
  * are held to it: a declared length by the runtime's FixedLengthStream (exactly that many
  * bytes, or a 400), an undeclared one by counting, which stops at the limit with the same 413.
  * Hono's bodyLimit trusts any Content-Length under the limit, so it is not used here. Only
- * uploads pass through this (images ≤ 10 MB, source videos ≤ 24 MB by default) — never
+ * uploads pass through this (images ≤ 10 MB, source videos ≤ 16 MiB by default) — never
  * generated media, which is streamed.
  */
 import type { Context, Next } from "hono";
 import { createMiddleware } from "hono/factory";
+import { isJson } from "../api/content-type";
 import type { AppEnv } from "../context";
 import { ApiError, envelope, invalidRequest } from "../errors";
 
@@ -31,7 +32,7 @@ export function limitBody(options: LimitOptions = {}) {
   const { param = options.video ? "video" : "input_reference", video = false } = options;
   return createMiddleware<AppEnv>(async function limitBody(c, next) {
     const { limits } = c.var.config;
-    const json = /^application\/json\b/i.test(c.req.header("content-type") ?? "");
+    const json = isJson(c.req.header("content-type"));
     const bytes = json && options.jsonBytes ? options.jsonBytes : options.bytes;
     const maxSize = bytes ?? (video ? limits.maxVideoUploadBytes : limits.maxUploadBytes);
     const advice = bytes

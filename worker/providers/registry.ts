@@ -31,6 +31,19 @@ export type ProviderOptions = z.infer<typeof providerOptions>;
 export type Reach = "any" | "own" | null;
 
 /**
+ * What an extension is billed by upstream: the seconds it adds, or the whole stitched result
+ * (a model asked for the total, e.g. Wan 2.7's `duration`, generates — and bills — all of it).
+ */
+export type ExtensionBilling = "segment" | "total";
+
+/** The extension billing of a provider block: what the reservation must cover. */
+export function extensionBillingOf(options: ProviderOptions): ExtensionBilling {
+  return options.type === "replicate" && options.extend?.duration_is === "total"
+    ? "total"
+    : "segment";
+}
+
+/**
  * Which derived jobs a provider block can start: a route may offer `extend` or `edit` only when
  * its adapter does (worker/config.ts refuses the rest at startup, naming the field).
  */

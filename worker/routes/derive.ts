@@ -38,6 +38,7 @@ import { limitBody } from "../middleware/limits";
 import { noStore } from "../middleware/no-store";
 import { createBrakes } from "../middleware/rate-limit";
 import { ProviderError } from "../providers/errors";
+import { extensionBillingOf } from "../providers/registry";
 import type { SourceVideo } from "../providers/types";
 import { resultKey } from "../results/keys";
 import type { JobRecord } from "../store/jobs";
@@ -125,8 +126,13 @@ async function derive(c: C, operation: Operation): Promise<Response> {
       model: route.id,
       prompt,
       size: sourceVideo.size,
-      // Priced by what is generated: the added segment, or the edited length.
-      seconds: extension ? extension.seconds : seconds,
+      // Priced by what is generated and billed: the added segment (or, for a model asked for
+      // the stitched total, all of it), or the edited length.
+      seconds: !extension
+        ? seconds
+        : extensionBillingOf(route.provider) === "total"
+          ? extension.totalSeconds
+          : extension.seconds,
       image: source.upload,
     },
   });

@@ -246,6 +246,15 @@ describe("POST /v1/videos/extensions", () => {
     const big = { video: { id: source.id }, prompt: "x".repeat(100_000), seconds: "4" };
     const response = await h.server("/v1/videos/extensions", post(big));
     expect(await refusal(response, 413)).toMatchObject({ code: "request_too_large", param: null });
+    // A type that only starts like JSON is neither held to that limit nor parsed as JSON.
+    for (const type of ["application/jsonx", "application/json5", "application/json-seq"]) {
+      const sneaky = await h.server("/v1/videos/extensions", {
+        method: "POST",
+        headers: { "content-type": type },
+        body: JSON.stringify(big),
+      });
+      expect(await refusal(sneaky)).toMatchObject({ code: "unsupported_content_type" });
+    }
   });
 });
 
@@ -415,7 +424,10 @@ describe("extensions and edits on real providers' contract fakes", () => {
       post({ video: { id }, prompt: "the tide comes in", seconds: "5" }),
     );
     expect(response.status).toBe(200);
-    expect(await response.json()).toMatchObject({ model: "wan-replicate", seconds: "10" });
+    const extended = (await response.json()) as Video;
+    expect(extended).toMatchObject({ model: "wan-replicate", seconds: "10" });
+    // Wan is asked for the stitched total and bills all of it: so is the reservation.
+    expect((await reservationOf(extended.id))?.amountMicroUsd).toBe(10 * 100_000);
     const extension = [...fakes.replicate.predictions.values()].at(-1)!;
     expect(extension.model).toBe("wan-video/wan-2.7-i2v");
     expect(extension.input).toMatchObject({ duration: 10, resolution: "720p" });
@@ -433,7 +445,11 @@ describe("extensions and edits on real providers' contract fakes", () => {
     expect(await edit.json()).toMatchObject({ model: "wan-replicate", seconds: "8" });
     const edited = [...fakes.replicate.predictions.values()].at(-1)!;
     expect(edited.model).toBe("wan-video/wan-2.7-videoedit");
-    expect(edited.input).toMatchObject({ prompt: "make it snow", aspect_ratio: "16:9" });
+    expect(edited.input).toMatchObject({
+      prompt: "make it snow",
+      aspect_ratio: "16:9",
+      duration: 8,
+    });
     expect(fakes.replicate.uploads.get(edited.input.video as string)?.bytes).toEqual(
       clip("1280x720", "8"),
     );

@@ -4,6 +4,9 @@ import { simulatorMedia } from "../../../worker/providers/simulator/media";
 import plain from "../../fixtures/videos/plain-64x48-2s.mp4";
 import fragmented from "../../fixtures/videos/fragmented-64x48.mp4";
 import audioOnly from "../../fixtures/videos/audio-only.mp4";
+// The 2 s fixture with its edit list removed and a composition offset showing the last frame
+// 60 s late: a decoder plays it for 62 s.
+import farShown from "../../fixtures/videos/far-shown-frames.mp4";
 
 const bytes = (buffer: ArrayBuffer) => new Uint8Array(buffer);
 const ascii = (s: string) => new TextEncoder().encode(s);
@@ -103,6 +106,7 @@ describe("checkMp4", () => {
     set(lie, at(lie, "mvhd", 16), 2); // 2 ms
     set(lie, at(lie, "mdhd", 16), 24); // 24 ticks
     set(lie, at(lie, "stts", 12), 1); // 24 frames of one tick each: 12,288 fps
+    set(lie, at(lie, "elst", 8), 2); // and the edit list presents them for 2 ms
     expect(problem(lie)).toMatch(/implausible: 24 frames in 0 s/);
   });
 
@@ -145,4 +149,48 @@ describe("checkMp4", () => {
     const b = new Uint8Array([...ftyp, ...mdat, ...moov]);
     expect(problem(b)).toMatch(/cut short/);
   });
+
+  it("counts an edit list that repeats the media, and refuses a second picture", () => {
+    // The edit list plays the 2 s of frames 15 times: 30 s, whatever the headers say.
+    const repeated = bytes(plain).slice();
+    const elst = boxAt(repeated, "elst");
+    expect(new DataView(repeated.buffer).getUint32(elst + 12)).toBe(1); // one entry of 2000 ms
+    set(repeated, elst + 12, 1);
+    set(repeated, elst + 16, 30_000);
+    expect(problem(repeated)).toMatch(/movie header says 2 s but its video track runs 30 s/);
+    set(repeated, at(repeated, "mvhd", 16), 30_000); // and a movie header that agrees
+    expect(checkMp4(repeated)).toMatchObject({ ok: true, info: { durationSeconds: 30 } });
+    // A second track whose handler hides it, but whose sample entry is a picture.
+    const twice = withSecondTrack(bytes(plain));
+    expect(problem(twice)).toMatch(/more than one video track/);
+    expect(problem(bytes(farShown))).toMatch(/shown far from their timing/);
+  });
 });
+
+/** The fixture with its trak box duplicated inside moov (moov's size grown to match). */
+function withSecondTrack(b: Uint8Array): Uint8Array {
+  const moov = boxAt(b, "moov");
+  const trak = boxAt(b, "trak");
+  const view = new DataView(b.buffer, b.byteOffset);
+  const trakSize = view.getUint32(trak);
+  const copy = b.slice(trak, trak + trakSize);
+  copy.set(new TextEncoder().encode("xxxx"), boxAt(copy, "hdlr") + 16); // handler_type
+  const out = new Uint8Array(b.length + trakSize);
+  out.set(b.subarray(0, trak + trakSize));
+  out.set(copy, trak + trakSize);
+  out.set(b.subarray(trak + trakSize), trak + trakSize * 2);
+  const outView = new DataView(out.buffer);
+  outView.setUint32(moov, view.getUint32(moov) + trakSize);
+  // Chunk offsets after moov moved by the inserted bytes: shift every stco entry in both traks.
+  for (let at = 0; at + 8 <= out.length; at++) {
+    if (out[at + 4] === 0x73 && String.fromCharCode(...out.subarray(at + 4, at + 8)) === "stco") {
+      const count = outView.getUint32(at + 12);
+      for (let i = 0; i < count; i++) {
+        const entry = at + 16 + i * 4;
+        const offset = outView.getUint32(entry);
+        if (offset > moov) outView.setUint32(entry, offset + trakSize);
+      }
+    }
+  }
+  return out;
+}

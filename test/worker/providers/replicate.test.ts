@@ -220,10 +220,14 @@ describe("edit and extend (their own models, the source through the Files API)",
     });
     expect([reads, none.fake.requests.length]).toEqual([0, 0]);
     const { fake, provider } = setup({ edit: ALEPH }, { fake: { models } });
-    fake.failNext(503, { url: `${API_BASE}/files` });
-    expect(await expectProviderError(provider.edit!(edit), KEY)).toMatchObject({
-      kind: "unavailable",
-    });
+    // A 500 to the upload leaves no prediction behind: nothing is generating, so it is a
+    // definite "unavailable" (the money goes back), not an ambiguous upstream failure.
+    for (const status of [503, 500]) {
+      fake.failNext(status, { url: `${API_BASE}/files` });
+      expect(await expectProviderError(provider.edit!(edit), KEY)).toMatchObject({
+        kind: "unavailable",
+      });
+    }
     expect(fake.predictions.size).toBe(0);
   });
 });

@@ -109,17 +109,29 @@ export function createReplicateProvider(
       return body;
     };
     const url = `${API_BASE}/files`;
-    // Not retried: a repeat would store the file twice (harmless, but not idempotent).
-    const response = await send(
-      () => new Request(url, { method: "POST", headers, body: form() }),
-      false,
-      signal,
-    );
-    if (!response.ok) throw await fail(response, "upload");
-    const file = await readJson(response, uploadedFile, "an uploaded file", redact);
-    const get = URL.canParse(file.urls.get) ? new URL(file.urls.get) : null;
-    if (get?.protocol !== "https:") throw unreadable("the uploaded file's URL is not https");
-    return get.href;
+    try {
+      // Not retried: a repeat would store the file twice (harmless, but not idempotent).
+      const response = await send(
+        () => new Request(url, { method: "POST", headers, body: form() }),
+        false,
+        signal,
+      );
+      if (!response.ok) throw await fail(response, "upload");
+      const file = await readJson(response, uploadedFile, "an uploaded file", redact);
+      const get = URL.canParse(file.urls.get) ? new URL(file.urls.get) : null;
+      if (get?.protocol !== "https:") throw unreadable("the uploaded file's URL is not https");
+      return get.href;
+    } catch (error) {
+      // Whatever became of the file, no prediction exists yet: nothing is generating, so the
+      // job's money is free to go back (an ambiguous kind would hold it for the job timeout).
+      if (error instanceof ProviderError && REFUSALS.has(error.kind)) throw error;
+      const detail = error instanceof ProviderError ? error.message : "upload failed";
+      throw new ProviderError(
+        "unavailable",
+        "The video provider could not take the upload.",
+        detail,
+      );
+    }
   };
 
   const signed = ctx.webhookSecret !== undefined;
@@ -199,6 +211,9 @@ export function createReplicateProvider(
       verifyReplicateWebhook(request, secret, options.webhook_secret_secret, ctx.now()),
   };
 }
+
+/** Upload failures that say something the caller or operator must fix, kept as they are. */
+const REFUSALS = new Set(["input_rejected", "policy_violation", "misconfigured", "rate_limited"]);
 
 /** What `POST /v1/files` answers (§3a); only the id and the URL to name it by are used. */
 const uploadedFile = z.object({ id: z.string(), urls: z.object({ get: z.string() }) });

@@ -22,6 +22,11 @@ const editModel = z
     video_field: fieldName.default("video"),
     /** Where the source's aspect ratio goes, for models that would otherwise pick one. */
     aspect_field: fieldName.optional(),
+    /**
+     * Where the edit's length (the source's, as priced) goes, for models that would otherwise
+     * pick a default length (Wan 2.7 videoedit's `duration`).
+     */
+    duration_field: fieldName.optional(),
     extra_input: extraInput,
   })
   .strict();
@@ -107,7 +112,7 @@ export const replicateProviderOptions = z
       [o.edit, o.extend].every((block) => {
         if (!block) return true;
         const mapped = ["prompt", block.video_field];
-        if ("duration_field" in block) mapped.push(block.duration_field);
+        if (block.duration_field) mapped.push(block.duration_field);
         return Object.keys(block.extra_input).every((name) => !mapped.includes(name));
       }),
     { message: "an edit's or extension's extra_input may not set a mapped field", path: ["edit"] },

@@ -56,6 +56,7 @@ export function editBody(
   const fields: Record<string, unknown> = { ...edit.extra_input, prompt: input.prompt };
   fields[edit.video_field] = videoUrl;
   if (edit.aspect_field) fields[edit.aspect_field] = sizeParts(input.source.size).aspect;
+  if (edit.duration_field) fields[edit.duration_field] = Number(input.seconds);
   return withWebhook({ input: fields }, input.webhookUrl, signed);
 }
 
