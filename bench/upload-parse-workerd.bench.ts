@@ -12,8 +12,9 @@
  */
 import { build } from "esbuild";
 import { Miniflare } from "miniflare";
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { afterAll, test, type Bench } from "vitest";
+import { workerdCpuNs } from "./workerd-cpu";
 
 const SIZE = 7 * 1024 * 1024;
 const SAMPLES = 40;
@@ -75,35 +76,6 @@ async function startWorker(): Promise<Miniflare> {
       },
     ],
   });
-}
-
-/** Nanoseconds of CPU that workerd (Miniflare's child processes, every thread) has used. */
-function workerdCpuNs(): number | null {
-  let total = 0;
-  try {
-    for (const pid of readdirSync("/proc")) {
-      if (!/^\d+$/.test(pid) || !isOurWorkerd(pid)) continue;
-      for (const task of readdirSync(`/proc/${pid}/task`)) {
-        total += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, "utf8").split(" ")[0]);
-      }
-    }
-  } catch {
-    return null;
-  }
-  return total;
-}
-
-function isOurWorkerd(pid: string): boolean {
-  try {
-    // "pid (comm) state ppid …", where comm may itself hold spaces or parentheses.
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const close = stat.lastIndexOf(")");
-    const comm = stat.slice(stat.indexOf("(") + 1, close);
-    const ppid = stat.slice(close + 2).split(" ")[1];
-    return comm === "workerd" && ppid === String(process.pid);
-  } catch {
-    return false;
-  }
 }
 
 interface Row {

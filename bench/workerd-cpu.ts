@@ -1,0 +1,35 @@
+/**
+ * The CPU workerd has used, read from Linux's /proc (every thread of every workerd process this
+ * process started), so a benchmark's CPU figures do not depend on the clock inside workerd,
+ * which stands still while JavaScript runs. Null where there is no /proc.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+
+/** Nanoseconds of CPU that workerd (Miniflare's child processes, every thread) has used. */
+export function workerdCpuNs(): number | null {
+  let total = 0;
+  try {
+    for (const pid of readdirSync("/proc")) {
+      if (!/^\d+$/.test(pid) || !isOurWorkerd(pid)) continue;
+      for (const task of readdirSync(`/proc/${pid}/task`)) {
+        total += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, "utf8").split(" ")[0]);
+      }
+    }
+  } catch {
+    return null;
+  }
+  return total;
+}
+
+function isOurWorkerd(pid: string): boolean {
+  try {
+    // "pid (comm) state ppid …", where comm may itself hold spaces or parentheses.
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const close = stat.lastIndexOf(")");
+    const comm = stat.slice(stat.indexOf("(") + 1, close);
+    const ppid = stat.slice(close + 2).split(" ")[1];
+    return comm === "workerd" && ppid === String(process.pid);
+  } catch {
+    return false;
+  }
+}
