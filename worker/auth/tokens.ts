@@ -14,6 +14,33 @@ const CONTENT_AUD = "stillmotion:content";
 
 const UNTIMED = { alg: "HS256", exp: false, nbf: false, iat: false } as const;
 
+/**
+ * The HMAC key of a secret, imported once per isolate rather than on every sign and verify
+ * (hono/jwt imports a string secret each call; a poll signs three media URLs). Keyed by the
+ * secret itself, so a rotated SESSION_SECRET simply gets its own entry.
+ */
+const hmacKeys = new Map<string, Promise<CryptoKey>>();
+
+function hmacKey(secret: string): Promise<CryptoKey> {
+  let key = hmacKeys.get(secret);
+  if (!key) {
+    const raw = new TextEncoder().encode(secret);
+    const alg = { name: "HMAC", hash: "SHA-256" };
+    key = crypto.subtle.importKey("raw", raw, alg, false, ["sign", "verify"]);
+    if (hmacKeys.size >= 4) hmacKeys.clear(); // a secret or two in use; never an unbounded map
+    hmacKeys.set(secret, key);
+  }
+  return key;
+}
+
+/**
+ * Content tokens already signed, by secret, video, variant and expiry. HS256 is deterministic,
+ * so a cached token is exactly the one signing would make again; expiries are rounded to the
+ * minute, so the polls of one job within a minute share one entry. Oldest entries go first.
+ */
+const contentTokens = new Map<string, string>();
+const CONTENT_TOKEN_CACHE = 2048;
+
 const visitorClaims = z.object({
   sub: z.string(),
   site: z.string(),
@@ -70,7 +97,7 @@ export async function signVisitorToken(
     jti: claims.jti,
     vst: claims.startedAt,
   };
-  return { token: await sign(payload, secret, "HS256"), expiresAt };
+  return { token: await sign(payload, await hmacKey(secret), "HS256"), expiresAt };
 }
 
 /**
@@ -104,7 +131,16 @@ export async function signContentToken(
   variant: string,
   expiresAt: number,
 ): Promise<string> {
-  return sign({ sub: videoId, var: variant, aud: CONTENT_AUD, exp: expiresAt }, secret, "HS256");
+  const cacheKey = `${secret}\u0000${videoId}\u0000${variant}\u0000${expiresAt}`;
+  const cached = contentTokens.get(cacheKey);
+  if (cached !== undefined) return cached;
+  const claims = { sub: videoId, var: variant, aud: CONTENT_AUD, exp: expiresAt };
+  const token = await sign(claims, await hmacKey(secret), "HS256");
+  if (contentTokens.size >= CONTENT_TOKEN_CACHE) {
+    contentTokens.delete(contentTokens.keys().next().value!);
+  }
+  contentTokens.set(cacheKey, token);
+  return token;
 }
 
 /** True when `token` grants exactly this video and variant and has not expired. */
@@ -132,5 +168,5 @@ export async function verifyContentToken(
 async function verifyCanonical(token: string, secret: string, aud: string) {
   const signature = token.slice(token.lastIndexOf(".") + 1);
   if (!/^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/.test(signature)) throw new Error("not canonical");
-  return verify(token, secret, { ...UNTIMED, aud });
+  return verify(token, await hmacKey(secret), { ...UNTIMED, aud });
 }

@@ -61,6 +61,11 @@ const DELETED_KEEP_MS = 91 * 24 * HOUR_MS;
 /** Visitor rows outlive the longest identity (VISITOR_MAX_AGE_SECONDS ≤ 365 days). */
 const VISITOR_KEEP_MS = 366 * 24 * HOUR_MS;
 
+// Schemas built once: zod constructs (and JIT-compiles) a schema per `z.…()` call, which on a
+// method every poll reaches was a measurable share of its CPU (docs/benchmarks.md, poll).
+const VIDEO_ID_LIST = z.array(videoIdInput).max(100);
+const SCOPE_LIST = z.array(z.string());
+
 type Idem = {
   body_hash: string;
   reservation_id: string;
@@ -238,7 +243,7 @@ export class SpendLedger extends DurableObject<Env> {
       );
       if (!row || row.state !== "reserved") return false;
       this.sql.exec("UPDATE reservations SET state = 'refunded' WHERE id = ?", id);
-      for (const scope of z.array(z.string()).parse(JSON.parse(row.scopes))) {
+      for (const scope of SCOPE_LIST.parse(JSON.parse(row.scopes))) {
         this.sql.exec(
           "UPDATE usage SET micro_usd = micro_usd - ?, count = count - 1 WHERE day = ? AND scope = ?",
           row.amount,
@@ -382,7 +387,7 @@ export class SpendLedger extends DurableObject<Env> {
 
   /** The ids among `videoIds` that `markDeleted` ran for (kept as long as any record lives). */
   deletedAmong(videoIds: string[]): string[] {
-    const ids = z.array(videoIdInput).max(100).parse(videoIds);
+    const ids = VIDEO_ID_LIST.parse(videoIds);
     if (ids.length === 0) return [];
     const marks = ids.map(() => "?").join(", ");
     return this.sql

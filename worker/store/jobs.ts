@@ -136,9 +136,10 @@ export class JobStore {
    * deleted record for a minute after the delete; the ledger is not.
    */
   async get(id: string): Promise<JobRecord | null> {
-    const record = await this.read(id);
+    // Both at once: a poll waits for the slower of KV and the ledger, not for their sum.
+    const [record, deleted] = await Promise.all([this.read(id), this.deletedAmong([id])]);
     if (record === null) return null;
-    if ((await this.deletedAmong([id])).length === 0) return record;
+    if (deleted.length === 0) return record;
     // Deleted, yet its keys are still here (the delete was cut off after its tombstone, or this
     // location lags): finish the removal, so nothing outlives the tombstone's retention.
     await this.removeKeys(record).catch(() => {});
