@@ -8,7 +8,7 @@
  * workerd, and fetch's own overhead would be a large, uneven part of every figure.
  */
 import { Pool } from "undici";
-import { workerdCpuNs } from "./workerd-cpu";
+import { workerdCpuNs } from "./workerd-proc";
 
 export interface LoadOptions {
   origin: string;

@@ -14,7 +14,7 @@ import { build } from "esbuild";
 import { Miniflare } from "miniflare";
 import { readFileSync } from "node:fs";
 import { afterAll, test, type Bench } from "vitest";
-import { workerdCpuNs } from "./workerd-cpu";
+import { workerdCpuNs } from "./workerd-proc";
 
 const SIZE = 7 * 1024 * 1024;
 const SAMPLES = 40;

@@ -1,7 +1,7 @@
 /**
- * The CPU workerd has used, read from Linux's /proc (every thread of every workerd process this
- * process started), so a benchmark's CPU figures do not depend on the clock inside workerd,
- * which stands still while JavaScript runs. Null where there is no /proc.
+ * What workerd uses, read from Linux's /proc for every workerd process this process started: its
+ * CPU (every thread), so a benchmark's CPU figures do not depend on the clock inside workerd,
+ * which stands still while JavaScript runs; and its resident memory. Null where there is no /proc.
  */
 import { readdirSync, readFileSync } from "node:fs";
 
@@ -32,4 +32,19 @@ function isOurWorkerd(pid: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** Resident memory of those workerd processes, in bytes (VmRSS), or null where there is no /proc. */
+export function workerdRssBytes(): number | null {
+  let total = 0;
+  try {
+    for (const pid of readdirSync("/proc")) {
+      if (!/^\d+$/.test(pid) || !isOurWorkerd(pid)) continue;
+      const kb = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
+      total += Number(kb ?? 0) * 1024;
+    }
+  } catch {
+    return null;
+  }
+  return total;
 }

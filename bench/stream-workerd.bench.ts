@@ -1,0 +1,191 @@
+/**
+ * Streaming a video at wire speed: 40 MB and 200 MB downloaded by curl (its own process) from
+ * the whole worker, against a bare Hono worker doing `return fetch(upstream)`, both run by one
+ * workerd (wrangler's createTestHarness), from an OpenAI-shaped upstream in its own process
+ * (bench/stream-upstream.mjs). The worker serves a finished video from our R2 copy (the
+ * watcher makes it on completion, streamed), which is what every download after the first
+ * minute meets; the baseline streams the upstream. workerd's resident memory is sampled during
+ * each download: flat means streamed, growing with the size means buffered.
+ *
+ *   npm run bench -- bench/stream-workerd.bench.ts     # results: docs/benchmarks.md
+ */
+import { execFile, spawn } from "node:child_process";
+import { createInterface } from "node:readline";
+import { promisify } from "node:util";
+import { createTestHarness } from "wrangler";
+import { afterAll, expect, test } from "vitest";
+import { workerdRssBytes } from "./workerd-proc";
+
+const run = promisify(execFile);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const SERVER_KEY = "sk_dev_local";
+const RELAY_KEY = "sk-bench-relay-key-0123456789";
+const MB = 1024 * 1024;
+
+const upstream = spawn(
+  process.execPath,
+  [new URL("stream-upstream.mjs", import.meta.url).pathname],
+  {
+    stdio: ["ignore", "pipe", "inherit"],
+  },
+);
+const port = await new Promise<number>((resolve, reject) => {
+  const lines = createInterface({ input: upstream.stdout! });
+  lines.once("line", (line) => resolve((JSON.parse(line) as { port: number }).port));
+  upstream.once("exit", () => reject(new Error("the upstream exited")));
+});
+const UPSTREAM = `http://127.0.0.1:${port}`;
+
+const server = createTestHarness({
+  root: new URL("..", import.meta.url).pathname,
+  workers: [
+    {
+      configPath: "./wrangler.toml",
+      vars: {
+        ENVIRONMENT: "development",
+        MODEL_ROUTES: JSON.stringify([
+          {
+            id: "relay",
+            label: "Relay (bench)",
+            provider: { type: "openai", base_url: `${UPSTREAM}/v1`, api_key_secret: "RELAY_KEY" },
+            upstream_model: "sora-2",
+            sizes: ["1280x720"],
+            default_size: "1280x720",
+            seconds: ["4", "8"],
+            default_seconds: "4",
+            input_image: "optional",
+            remix: false,
+            price_per_second_usd: 0,
+            prompt_max_chars: 500,
+          },
+        ]),
+      },
+      secrets: { RELAY_KEY },
+    },
+    {
+      config: {
+        name: "bare",
+        main: "./bench/pass-through-worker.ts",
+        compatibility_date: "2026-11-01",
+        routes: [{ pattern: "bare.bench.test/*", zone_name: "bench.test" }],
+        vars: { UPSTREAM },
+      },
+    },
+  ],
+});
+afterAll(async () => {
+  await server.close();
+  upstream.kill();
+});
+
+interface Download {
+  mbPerSecond: number;
+  bytes: number;
+  /** workerd's resident memory at its highest during the download, above where it started. */
+  growthMb: number | null;
+}
+
+/** curl to /dev/null, sampling workerd's memory meanwhile. */
+async function download(url: string, headers: Record<string, string>): Promise<Download> {
+  const before = workerdRssBytes();
+  let peak = before ?? 0;
+  const sampler = setInterval(() => (peak = Math.max(peak, workerdRssBytes() ?? 0)), 25);
+  try {
+    const args = ["-s", "-o", "/dev/null", "-w", "%{http_code} %{size_download} %{time_total}"];
+    for (const [name, value] of Object.entries(headers)) args.push("-H", `${name}: ${value}`);
+    const { stdout } = await run("curl", [...args, url]);
+    const [status, bytes, seconds] = stdout.trim().split(" ").map(Number) as [
+      number,
+      number,
+      number,
+    ];
+    if (status !== 200) throw new Error(`${url}: HTTP ${status}`);
+    return {
+      mbPerSecond: bytes / MB / seconds,
+      bytes,
+      growthMb: before === null ? null : (peak - before) / MB,
+    };
+  } finally {
+    clearInterval(sampler);
+  }
+}
+
+async function json<T>(response: Response): Promise<T> {
+  const text = await response.text();
+  if (!response.ok) throw new Error(`HTTP ${response.status}: ${text.slice(0, 300)}`);
+  return JSON.parse(text) as T;
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1]!;
+
+/** Creates a job and waits until it is finished and, unless `copy` is false, copied to R2. */
+async function finishedJob(origin: string, seconds: string, copy: boolean): Promise<string> {
+  const auth = { authorization: `Bearer ${SERVER_KEY}` };
+  const job = await json<{ id: string }>(
+    await fetch(`${origin}/v1/videos`, {
+      method: "POST",
+      headers: { ...auth, "content-type": "application/json" },
+      body: JSON.stringify({ model: "relay", prompt: copy ? "copy" : "pass-through", seconds }),
+    }),
+  );
+  for (let i = 0; i < 300; i++) {
+    const video = await json<{ status: string; content_variants: string[] | null }>(
+      await fetch(`${origin}/v1/videos/${job.id}`, { headers: auth }),
+    );
+    if (video.status === "completed" && (!copy || video.content_variants !== null)) {
+      // Without a copy: give the watcher a moment to start (and stall on) its copy first.
+      if (!copy) await new Promise((resolve) => setTimeout(resolve, 1500));
+      return job.id;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`job ${job.id} did not finish`);
+}
+
+test(
+  "streaming 40 MB and 200 MB: the whole worker against return fetch(upstream)",
+  { timeout: 280_000 },
+  async () => {
+    const { url } = await server.listen();
+    const origin = url.origin;
+    const auth = { authorization: `Bearer ${SERVER_KEY}` };
+    const rows: string[] = [];
+    let upstreamJobs = 0;
+    for (const [seconds, size] of [
+      ["4", 40 * MB],
+      ["8", 200 * MB],
+    ] as const) {
+      for (const copy of [false, true]) {
+        const id = await finishedJob(origin, seconds, copy);
+        // The upstream numbers its jobs in order: the baseline downloads the same file by that id.
+        const upstreamId = `video_bench${++upstreamJobs}`;
+        const ours: Download[] = [];
+        const bare: Download[] = [];
+        for (let round = 0; round < ROUNDS; round++) {
+          const baseline = `${origin}/v1/videos/${upstreamId}/content`;
+          bare.push(await download(baseline, { host: "bare.bench.test" }));
+          ours.push(await download(`${origin}/v1/videos/${id}/content`, auth));
+        }
+        for (const d of [...ours, ...bare]) expect(d.bytes).toBe(size);
+        const s = median(ours.map((d) => d.mbPerSecond));
+        const b = median(bare.map((d) => d.mbPerSecond));
+        const growth = (list: Download[]) => {
+          const values = list.map((d) => d.growthMb).filter((v): v is number => v !== null);
+          return values.length ? `${Math.max(...values).toFixed(0)} MB` : "—";
+        };
+        const source = copy ? "our R2 copy" : "the upstream";
+        rows.push(
+          `| ${size / MB} MB from ${source} | ${s.toFixed(0)} MB/s | ${growth(ours)} | ${b.toFixed(0)} MB/s | ${growth(bare)} | ${(s / b).toFixed(2)}× |`,
+        );
+      }
+    }
+    console.log(
+      [
+        `${ROUNDS} downloads per side, medians; memory: workerd's largest RSS growth during a download`,
+        "| video | Stillmotion | memory growth | bare `return fetch(upstream)` | memory growth | ratio |",
+        "|---|---:|---:|---:|---:|---:|",
+        ...rows,
+      ].join("\n"),
+    );
+  },
+);
