@@ -19,7 +19,7 @@ const MAX_UPLOAD_BYTES = 10 * 1024 * 1024;
 
 const app = new Hono();
 app.onError(onError);
-app.use("/deployed/*", limitBody(MAX_UPLOAD_BYTES));
+app.use("/deployed/*", limitBody({ bytes: MAX_UPLOAD_BYTES }));
 
 for (const prefix of ["/deployed", "/reader"]) {
   /** The worker's reader, multipart and JSON alike (worker/api/create-input.ts). */

@@ -31,10 +31,12 @@ export interface LimitOptions {
 export function limitBody(options: LimitOptions = {}) {
   const { param = options.video ? "video" : "input_reference", video = false } = options;
   return createMiddleware<AppEnv>(async function limitBody(c, next) {
-    const { limits } = c.var.config;
     const json = isJson(c.req.header("content-type"));
     const bytes = json && options.jsonBytes ? options.jsonBytes : options.bytes;
-    const maxSize = bytes ?? (video ? limits.maxVideoUploadBytes : limits.maxUploadBytes);
+    // The configuration is read only for upload limits (a fixed limit needs none).
+    const maxSize =
+      bytes ??
+      (video ? c.var.config.limits.maxVideoUploadBytes : c.var.config.limits.maxUploadBytes);
     const advice = bytes
       ? "Send less: this endpoint takes a small JSON body."
       : video
