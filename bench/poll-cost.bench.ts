@@ -6,7 +6,7 @@
  *
  *   npm run bench            # results: docs/benchmarks.md
  */
-import { test } from "vitest";
+import { expect, test } from "vitest";
 import type { Provider, UpstreamState } from "../worker/providers/types";
 import { JobStore, type JobRecord } from "../worker/store/jobs";
 import { JobRefresher, merge } from "../worker/store/refresh";
@@ -20,8 +20,10 @@ const REFRESH_MS = 2_000;
 function memoryKv() {
   const data = new Map<string, string>();
   const kv = {
+    reads: 0,
     writes: 0,
     async get(key: string) {
+      kv.reads++;
       const value = data.get(key);
       return value === undefined ? null : JSON.parse(value);
     },
@@ -80,7 +82,7 @@ function job(startMs: number): JobRecord {
 type Strategy = "naive" | "stillmotion";
 
 /** Runs one job to completion under `strategy`; returns what it cost. */
-export async function simulate(strategy: Strategy) {
+export async function simulate(strategy: Strategy, clients = CLIENTS) {
   const start = 1_800_000_000_000;
   let clock = start;
   const now = () => clock;
@@ -90,10 +92,11 @@ export async function simulate(strategy: Strategy) {
   const refresher = new JobRefresher();
   let stored = job(start);
   let polls = 0;
+  const reads = () => kv.reads;
   while (stored.status !== "completed") {
     clock += POLL_MS;
     await Promise.all(
-      Array.from({ length: CLIENTS }, async () => {
+      Array.from({ length: clients }, async () => {
         polls++;
         if (strategy === "naive") {
           const next = merge(stored, await provider.retrieve(), now());
@@ -112,8 +115,30 @@ export async function simulate(strategy: Strategy) {
       }),
     );
   }
-  return { polls, providerCalls: provider.calls, kvWrites: kv.writes };
+  return { polls, providerCalls: provider.calls, kvReads: reads(), kvWrites: kv.writes };
 }
+
+test("provider calls and KV writes per job stay flat with 1, 10 and 100 pollers", async () => {
+  const rows = [];
+  for (const clients of [1, 10, 100])
+    rows.push({ clients, ...(await simulate("stillmotion", clients)) });
+  console.log(
+    [
+      `one ${JOB_MS / 1000}s job, pollers each polling every ${POLL_MS} ms, refresh interval ${REFRESH_MS} ms:`,
+      "| pollers | polls | provider calls | KV reads | KV reads per poll | KV writes |",
+      "|---:|---:|---:|---:|---:|---:|",
+      ...rows.map(
+        (r) =>
+          `| ${r.clients} | ${r.polls} | ${r.providerCalls} | ${r.kvReads} | ${(r.kvReads / r.polls).toFixed(2)} | ${r.kvWrites} |`,
+      ),
+    ].join("\n"),
+  );
+  // The gross regression CI looks for: asking the provider (or writing KV) more as pollers grow.
+  for (const row of rows) {
+    expect(row.providerCalls).toBe(rows[0]!.providerCalls);
+    expect(row.kvWrites).toBe(rows[0]!.kvWrites);
+  }
+});
 
 test("poll cost of one job, start to completion", async ({ bench }) => {
   const [naive, ours] = [await simulate("naive"), await simulate("stillmotion")];
