@@ -19,17 +19,19 @@ const UNTIMED = { alg: "HS256", exp: false, nbf: false, iat: false } as const;
  * (hono/jwt imports a string secret each call; a poll signs three media URLs). Keyed by the
  * secret itself, so a rotated SESSION_SECRET simply gets its own entry.
  */
-const hmacKeys = new Map<string, Promise<CryptoKey>>();
+const hmacKeys = new Map<string, CryptoKey>();
 
-function hmacKey(secret: string): Promise<CryptoKey> {
-  let key = hmacKeys.get(secret);
-  if (!key) {
-    const raw = new TextEncoder().encode(secret);
-    const alg = { name: "HMAC", hash: "SHA-256" };
-    key = crypto.subtle.importKey("raw", raw, alg, false, ["sign", "verify"]);
-    if (hmacKeys.size >= 4) hmacKeys.clear(); // a secret or two in use; never an unbounded map
-    hmacKeys.set(secret, key);
-  }
+async function hmacKey(secret: string): Promise<CryptoKey> {
+  const cached = hmacKeys.get(secret);
+  if (cached) return cached;
+  // The key, not the pending import, is shared: a promise begun by one request must not be
+  // what another request waits on (the first may be cancelled). Two first requests may both
+  // import; either result is the same key.
+  const raw = new TextEncoder().encode(secret);
+  const alg = { name: "HMAC", hash: "SHA-256" };
+  const key = await crypto.subtle.importKey("raw", raw, alg, false, ["sign", "verify"]);
+  if (hmacKeys.size >= 4) hmacKeys.clear(); // a secret or two in use; never an unbounded map
+  hmacKeys.set(secret, key);
   return key;
 }
 

@@ -86,16 +86,16 @@ export function bearerToken(header: string | undefined): string {
  * The server keys' digests, computed once per configuration: a request then hashes only the
  * token it brings (one digest, not two per key), and compares in constant time as before.
  */
-const serverKeyDigests = new WeakMap<Config, Promise<{ name: string; digest: ArrayBuffer }[]>>();
+const serverKeyDigests = new WeakMap<Config, { name: string; digest: ArrayBuffer }[]>();
 
-function digestsOf(config: Config) {
-  let digests = serverKeyDigests.get(config);
-  if (!digests) {
-    digests = Promise.all(
-      config.serverKeys.map(async ({ name, key }) => ({ name, digest: await digestText(key) })),
-    );
-    serverKeyDigests.set(config, digests);
-  }
+async function digestsOf(config: Config) {
+  const cached = serverKeyDigests.get(config);
+  if (cached) return cached;
+  // The digests, not a pending promise, are shared across requests (see hmacKey in tokens.ts).
+  const digests = await Promise.all(
+    config.serverKeys.map(async ({ name, key }) => ({ name, digest: await digestText(key) })),
+  );
+  serverKeyDigests.set(config, digests);
   return digests;
 }
 
