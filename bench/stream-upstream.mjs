@@ -17,28 +17,39 @@ const CHUNK = new Uint8Array(64 * 1024).map((_, i) => (i * 7 + 3) % 251);
 const FIRST = CHUNK.slice();
 FIRST.set([0, 0, 0, 16, ...new TextEncoder().encode("ftypisom"), 0, 0, 2, 0]);
 const jobs = new Map();
+/** Status calls per job, and when each job was created (it runs `RUNNING_MS`, then completes). */
+const statusCalls = new Map();
+const createdAt = new Map();
+const RUNNING_MS = Number(process.env.UPSTREAM_RUNNING_MS ?? 0);
 /** Jobs whose next download trickles forever (see above). */
 const trickle = new Set();
 let next = 1;
 
-const video = (id) => ({
-  id,
-  object: "video",
-  model: "sora-2",
-  status: "completed",
-  progress: 100,
-  created_at: 1_800_000_000,
-  completed_at: 1_800_000_010,
-  expires_at: null,
-  prompt: "bench",
-  size: "1280x720",
-  seconds: String(jobs.get(id)),
-  remixed_from_video_id: null,
-  error: null,
-});
+const video = (id) => {
+  const running = Date.now() - (createdAt.get(id) ?? 0) < RUNNING_MS;
+  return {
+    id,
+    object: "video",
+    model: "sora-2",
+    status: running ? "in_progress" : "completed",
+    progress: running ? 50 : 100,
+    created_at: 1_800_000_000,
+    completed_at: 1_800_000_010,
+    expires_at: null,
+    prompt: "bench",
+    size: "1280x720",
+    seconds: String(jobs.get(id)),
+    remixed_from_video_id: null,
+    error: null,
+  };
+};
 
 const server = createServer(async (req, res) => {
   const url = new URL(req.url, "http://upstream");
+  if (url.pathname === "/stats") {
+    res.writeHead(200, { "content-type": "application/json" });
+    return res.end(JSON.stringify(Object.fromEntries(statusCalls)));
+  }
   if (req.method === "POST" && url.pathname === "/v1/videos") {
     let body = "";
     for await (const chunk of req) body += chunk;
@@ -46,6 +57,7 @@ const server = createServer(async (req, res) => {
     const field = (name) => new RegExp(`name="${name}"\r\n\r\n([^\r]*)`).exec(body)?.[1];
     const id = `video_bench${next++}`;
     jobs.set(id, Number(field("seconds") ?? 4));
+    createdAt.set(id, Date.now());
     if (field("prompt") === "pass-through") trickle.add(id);
     res.writeHead(200, { "content-type": "application/json" });
     return res.end(JSON.stringify({ ...video(id), status: "queued", progress: 0 }));
@@ -58,6 +70,7 @@ const server = createServer(async (req, res) => {
     );
   }
   if (!m[2]) {
+    statusCalls.set(m[1], (statusCalls.get(m[1]) ?? 0) + 1);
     res.writeHead(200, { "content-type": "application/json" });
     return res.end(JSON.stringify(video(m[1])));
   }

@@ -11,59 +11,25 @@
  *
  * Without curl on the machine (or with BENCH_NO_CURL=1) the client is a Node process instead.
  */
-import { execFile, spawn } from "node:child_process";
-import { createInterface } from "node:readline";
+import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { createTestHarness } from "wrangler";
 import { afterAll, expect, test } from "vitest";
+import { relayRoutes, RELAY_KEY, ROOT, startUpstream, stillmotionWorker } from "./relay-harness";
 import { workerdRssBytes } from "./workerd-proc";
 
 const run = promisify(execFile);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (process.env.BENCH_QUICK === "1" ? 1 : 3));
 const SERVER_KEY = "sk_dev_local";
-const RELAY_KEY = "sk-bench-relay-key-0123456789";
 const MB = 1024 * 1024;
 
-const upstream = spawn(
-  process.execPath,
-  [new URL("stream-upstream.mjs", import.meta.url).pathname],
-  {
-    stdio: ["ignore", "pipe", "inherit"],
-  },
-);
-const port = await new Promise<number>((resolve, reject) => {
-  const lines = createInterface({ input: upstream.stdout! });
-  lines.once("line", (line) => resolve((JSON.parse(line) as { port: number }).port));
-  upstream.once("exit", () => reject(new Error("the upstream exited")));
-});
-const UPSTREAM = `http://127.0.0.1:${port}`;
+const upstream = await startUpstream();
+const UPSTREAM = upstream.url;
 
 const server = createTestHarness({
-  root: new URL("..", import.meta.url).pathname,
+  root: ROOT,
   workers: [
-    {
-      configPath: "./wrangler.toml",
-      vars: {
-        ENVIRONMENT: "development",
-        MODEL_ROUTES: JSON.stringify([
-          {
-            id: "relay",
-            label: "Relay (bench)",
-            provider: { type: "openai", base_url: `${UPSTREAM}/v1`, api_key_secret: "RELAY_KEY" },
-            upstream_model: "sora-2",
-            sizes: ["1280x720"],
-            default_size: "1280x720",
-            seconds: ["4", "8"],
-            default_seconds: "4",
-            input_image: "optional",
-            remix: false,
-            price_per_second_usd: 0,
-            prompt_max_chars: 500,
-          },
-        ]),
-      },
-      secrets: { RELAY_KEY },
-    },
+    stillmotionWorker({ MODEL_ROUTES: relayRoutes(UPSTREAM) }, { RELAY_KEY }),
     {
       config: {
         name: "bare",
@@ -77,7 +43,7 @@ const server = createTestHarness({
 });
 afterAll(async () => {
   await server.close();
-  upstream.kill();
+  upstream.stop();
 });
 
 interface Download {
