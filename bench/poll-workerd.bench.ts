@@ -14,7 +14,7 @@
 import { createTestHarness } from "wrangler";
 import { afterAll, expect, test } from "vitest";
 import { load, type LoadResult } from "./load";
-import { ROOT, stillmotionWorker } from "./relay-harness";
+import { benchRoute, json, ROOT, stillmotionWorker } from "./relay-harness";
 
 const QUICK = process.env.BENCH_QUICK === "1";
 const CONNECTIONS = 32;
@@ -29,34 +29,8 @@ const PAGE = "http://localhost:8787";
 
 /** A fast route that finishes in a second, and a slow one that stays `in_progress`. */
 const ROUTES = [
-  {
-    id: "sim-fast",
-    label: "Simulator (bench)",
-    provider: { type: "simulator", duration_ms: 1000 },
-    upstream_model: "simulator-1",
-    sizes: ["1280x720"],
-    default_size: "1280x720",
-    seconds: ["4"],
-    default_seconds: "4",
-    input_image: "optional",
-    remix: false,
-    price_per_second_usd: 0,
-    prompt_max_chars: 500,
-  },
-  {
-    id: "sim-slow",
-    label: "Simulator (bench, slow)",
-    provider: { type: "simulator", duration_ms: 600_000 },
-    upstream_model: "simulator-1",
-    sizes: ["1280x720"],
-    default_size: "1280x720",
-    seconds: ["4"],
-    default_seconds: "4",
-    input_image: "optional",
-    remix: false,
-    price_per_second_usd: 0,
-    prompt_max_chars: 500,
-  },
+  benchRoute("sim-fast", "Simulator (bench)", { type: "simulator", duration_ms: 1000 }),
+  benchRoute("sim-slow", "Simulator (bench, slow)", { type: "simulator", duration_ms: 600_000 }),
 ];
 
 const server = createTestHarness({
@@ -75,12 +49,6 @@ const server = createTestHarness({
   ],
 });
 afterAll(() => server.close());
-
-async function json<T>(response: Response): Promise<T> {
-  const text = await response.text();
-  if (!response.ok) throw new Error(`HTTP ${response.status}: ${text.slice(0, 300)}`);
-  return JSON.parse(text) as T;
-}
 
 async function createJob(origin: string, model: string, auth: Record<string, string>) {
   const response = await fetch(`${origin}/v1/videos`, {

@@ -35,27 +35,39 @@ export async function startUpstream(runningMs = 0): Promise<Upstream> {
   };
 }
 
-/** MODEL_ROUTES with one free route, `relay`, to the upstream (its key in RELAY_KEY). */
-export function relayRoutes(upstream: string): string {
-  return JSON.stringify([
-    {
-      id: "relay",
-      label: "Relay (bench)",
-      provider: { type: "openai", base_url: `${upstream}/v1`, api_key_secret: "RELAY_KEY" },
-      upstream_model: "sora-2",
-      sizes: ["1280x720"],
-      default_size: "1280x720",
-      seconds: ["4", "8"],
-      default_seconds: "4",
-      input_image: "optional",
-      remix: false,
-      price_per_second_usd: 0,
-      prompt_max_chars: 500,
-    },
-  ]);
+/** A free route for the benchmarks: one size, 4 (or also 8) seconds, an optional image. */
+export function benchRoute(id: string, label: string, provider: object, seconds = ["4"]) {
+  return {
+    id,
+    label,
+    provider,
+    upstream_model: "bench-1",
+    sizes: ["1280x720"],
+    default_size: "1280x720",
+    seconds,
+    default_seconds: "4",
+    input_image: "optional",
+    remix: false,
+    price_per_second_usd: 0,
+    prompt_max_chars: 500,
+  };
 }
 
-export const RELAY_KEY = "sk-bench-relay-key-0123456789";
+/** MODEL_ROUTES with one free route, `relay`, to the upstream (its key in RELAY_KEY). */
+export function relayRoutes(upstream: string): string {
+  const provider = { type: "openai", base_url: `${upstream}/v1`, api_key_secret: "RELAY_KEY" };
+  return JSON.stringify([benchRoute("relay", "Relay (bench)", provider, ["4", "8"])]);
+}
+
+/** A response's JSON, or an error quoting the answer (a benchmark of errors measures nothing). */
+export async function json<T>(response: Response): Promise<T> {
+  const text = await response.text();
+  if (!response.ok) throw new Error(`HTTP ${response.status}: ${text.slice(0, 300)}`);
+  return JSON.parse(text) as T;
+}
+
+/** Not a secret: the fake upstream accepts any key; the project's FAKEKEY marker says so. */
+export const RELAY_KEY = "test-FAKEKEY-bench-relay";
 
 /** The project root, where wrangler.toml is: the harness resolves config paths from it. */
 export const ROOT = new URL("..", import.meta.url).pathname;

@@ -15,7 +15,14 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { createTestHarness } from "wrangler";
 import { afterAll, expect, test } from "vitest";
-import { relayRoutes, RELAY_KEY, ROOT, startUpstream, stillmotionWorker } from "./relay-harness";
+import {
+  json,
+  relayRoutes,
+  RELAY_KEY,
+  ROOT,
+  startUpstream,
+  stillmotionWorker,
+} from "./relay-harness";
 import { workerdRssBytes } from "./workerd-proc";
 
 const run = promisify(execFile);
@@ -103,12 +110,6 @@ function client(url: string, headers: Record<string, string>) {
   const args = ["-s", "-o", "/dev/null", "-w", "%{http_code} %{size_download} %{time_total}"];
   for (const [name, value] of Object.entries(headers)) args.push("-H", `${name}: ${value}`);
   return run("curl", [...args, url]);
-}
-
-async function json<T>(response: Response): Promise<T> {
-  const text = await response.text();
-  if (!response.ok) throw new Error(`HTTP ${response.status}: ${text.slice(0, 300)}`);
-  return JSON.parse(text) as T;
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1]!;

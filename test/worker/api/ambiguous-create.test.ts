@@ -6,22 +6,16 @@
  * create stays held too: a retry under it must not start a second job that may double the bill.
  */
 import { describe, expect, it } from "vitest";
-import { RELAY_PROVIDER } from "../../fixtures/routes";
+import { RELAY_ROUTE } from "../../fixtures/routes";
 import { FakeOpenAI } from "../../helpers/fakes/openai";
-import { harness, SIM_ROUTE, todayUtcAt } from "../../helpers/harness";
+import { harness, todayUtcAt } from "../../helpers/harness";
 import { usageOn, withoutBrakes } from "../../helpers/ledger";
 import { createForm, post } from "../../helpers/requests";
 
 const API_KEY = "sk-test-FAKEKEY-ambiguous-0123456789abcdefgh";
 const NOON = todayUtcAt(12);
 /** $0.10 a second: a 4 s video reserves $0.40. */
-const RELAY = {
-  ...SIM_ROUTE,
-  id: "relay",
-  provider: RELAY_PROVIDER,
-  upstream_model: "sora-2",
-  price_per_second_usd: 0.1,
-};
+const RELAY = RELAY_ROUTE;
 
 /** The job timeout: how long an ambiguous create's key stays held (past the 10-minute lease). */
 const JOB_TIMEOUT_SECONDS = 1800;

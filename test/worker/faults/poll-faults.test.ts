@@ -9,29 +9,16 @@
  */
 import { describe, expect, it } from "vitest";
 import { env } from "cloudflare:workers";
-import { RELAY_PROVIDER } from "../../fixtures/routes";
+import { RELAY_PROVIDER, RELAY_ROUTE } from "../../fixtures/routes";
 import { FakeOpenAI } from "../../helpers/fakes/openai";
-import { harness, SIM_ROUTE, todayUtcAt, type Harness } from "../../helpers/harness";
+import { harness, todayUtcAt } from "../../helpers/harness";
 import { reservationOf, usageOn, withoutBrakes } from "../../helpers/ledger";
-import { createForm, post } from "../../helpers/requests";
+import { createRelayJob, pathOf, pollOnce, untilCompleted } from "./jobs";
 
 const API_KEY = "sk-test-FAKEKEY-faults-0123456789abcdefghijk";
 const NOON = todayUtcAt(12);
 /** $0.10 a second: a 4 s video costs $0.40. */
-const RELAY = {
-  ...SIM_ROUTE,
-  id: "relay",
-  provider: { ...RELAY_PROVIDER, max_retries: 0, timeout_ms: 1000 },
-  upstream_model: "sora-2",
-  price_per_second_usd: 0.1,
-};
-
-type Video = {
-  id: string;
-  status: string;
-  progress: number;
-  content_urls: { video: string } | null;
-};
+const RELAY = { ...RELAY_ROUTE, provider: { ...RELAY_PROVIDER, timeout_ms: 1000 } };
 
 /** How each fault looks to the adapter, scripted for the next `times` status calls. */
 const FAULTS: Record<string, (fake: FakeOpenAI, times: number) => void> = {
@@ -85,13 +72,6 @@ function setup() {
   return { fake, h };
 }
 
-async function poll(h: Harness, id: string): Promise<Video> {
-  h.advance(2500); // past the refresh interval: every poll asks the watcher, which asks upstream
-  const response = await h.server(`/v1/videos/${id}`);
-  expect(response.status).toBe(200);
-  return (await response.json()) as Video;
-}
-
 /** The record as KV holds it: present and whole (it parses, and it is still this job). */
 async function storedRecord(id: string) {
   const record = await env.JOBS.get<{ id: string; status: string }>(`v1:job:${id}`, "json");
@@ -104,25 +84,19 @@ describe("a fault on the status calls of a paid job", () => {
     "%s: polls answer the last known state, then the job completes and is billed once",
     async (name) => {
       const { fake, h } = setup();
-      const created = await h.server("/v1/videos", post(createForm({ model: "relay" })));
-      expect(created.status).toBe(200);
-      const { id } = (await created.json()) as Video;
+      const id = await createRelayJob(h);
       expect((await usageOn(NOON))["key:backend"]).toEqual({ microUsd: 400_000, count: 1 });
 
       FAULTS[name]!(fake, 3);
       const seen: string[] = [];
-      for (let i = 0; i < 3; i++) seen.push((await poll(h, id)).status);
+      for (let i = 0; i < 3; i++) seen.push((await pollOnce(h, id)).status);
       // Nothing moved while the provider could not be read, and nothing was invented.
       expect(seen.every((status) => status === "queued")).toBe(true);
       expect((await storedRecord(id)).status).toBe("queued");
 
-      let video = await poll(h, id);
-      for (let i = 0; i < 5 && video.status !== "completed"; i++) video = await poll(h, id);
-      expect(video.status).toBe("completed");
+      const video = await untilCompleted(h, id);
       expect((await storedRecord(id)).status).toBe("completed");
-      const media = await h.call(
-        new URL(video.content_urls!.video).pathname + new URL(video.content_urls!.video).search,
-      );
+      const media = await h.call(pathOf(video.content_urls!.video));
       expect(media.status).toBe(200);
       expect((await media.arrayBuffer()).byteLength).toBe(64 * 1024);
 
@@ -137,12 +111,8 @@ describe("a fault on the status calls of a paid job", () => {
 describe("statuses out of order", () => {
   it("a completed job stays completed when the upstream later reports it running again", async () => {
     const { fake, h } = setup();
-    const { id } = (await (
-      await h.server("/v1/videos", post(createForm({ model: "relay" })))
-    ).json()) as Video;
-    let video = await poll(h, id);
-    for (let i = 0; i < 5 && video.status !== "completed"; i++) video = await poll(h, id);
-    expect(video.status).toBe("completed");
+    const id = await createRelayJob(h);
+    const video = await untilCompleted(h, id);
     fake.script({
       method: "GET",
       path: /^\/videos\/[^/]+$/,
@@ -154,30 +124,28 @@ describe("statuses out of order", () => {
           progress: 40,
         }),
     });
-    for (let i = 0; i < 3; i++) expect((await poll(h, id)).status).toBe("completed");
+    for (let i = 0; i < 3; i++) expect((await pollOnce(h, id)).status).toBe("completed");
     expect((await storedRecord(id)).status).toBe("completed");
     expect((await reservationOf(id))?.state).toBe("settled");
   });
 
   it("a job the upstream reports in_progress after queued never goes back to queued", async () => {
     const { fake, h } = setup();
-    const { id } = (await (
-      await h.server("/v1/videos", post(createForm({ model: "relay" })))
-    ).json()) as Video;
+    const id = await createRelayJob(h);
     const upstream = () => fake.videos.values().next().value!;
     fake.script({
       method: "GET",
       path: /^\/videos\/[^/]+$/,
       respond: () => Response.json({ ...upstream(), status: "in_progress", progress: 50 }),
     });
-    const running = await poll(h, id);
+    const running = await pollOnce(h, id);
     expect(running).toMatchObject({ status: "in_progress" });
     fake.script({
       method: "GET",
       path: /^\/videos\/[^/]+$/,
       respond: () => Response.json({ ...upstream(), status: "queued", progress: 0 }),
     });
-    const after = await poll(h, id);
+    const after = await pollOnce(h, id);
     expect(after.status).toBe("in_progress");
     expect(after.progress).toBeGreaterThanOrEqual(running.progress);
   });
@@ -186,13 +154,9 @@ describe("statuses out of order", () => {
 describe("a download cut off mid-stream", () => {
   it("ends that response early, and the next download is whole: nothing is marked gone", async () => {
     const { fake, h } = setup();
-    const { id } = (await (
-      await h.server("/v1/videos", post(createForm({ model: "relay" })))
-    ).json()) as Video;
-    let video = await poll(h, id);
-    for (let i = 0; i < 5 && video.status !== "completed"; i++) video = await poll(h, id);
-    expect(video.status).toBe("completed");
-    const url = new URL(video.content_urls!.video);
+    const id = await createRelayJob(h);
+    const video = await untilCompleted(h, id);
+    const path = pathOf(video.content_urls!.video);
     fake.script({
       method: "GET",
       path: /^\/videos\/[^/]+\/content$/,
@@ -211,13 +175,13 @@ describe("a download cut off mid-stream", () => {
         });
       },
     });
-    const cut = await h.call(url.pathname + url.search);
+    const cut = await h.call(path);
     const read = await cut.arrayBuffer().then(
       (bytes) => bytes.byteLength,
       () => -1,
     );
     expect(read).not.toBe(64 * 1024); // a short or failed read, never a "whole" truncated file
-    const whole = await h.call(url.pathname + url.search);
+    const whole = await h.call(path);
     expect(whole.status).toBe(200);
     expect((await whole.arrayBuffer()).byteLength).toBe(64 * 1024);
     expect((await storedRecord(id)).status).toBe("completed");

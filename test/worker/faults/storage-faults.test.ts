@@ -6,26 +6,19 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { RELAY_PROVIDER } from "../../fixtures/routes";
+import { RELAY_ROUTE } from "../../fixtures/routes";
 import { FakeOpenAI } from "../../helpers/fakes/openai";
-import { harness, SIM_ROUTE, todayUtcAt, type Harness } from "../../helpers/harness";
+import { harness, todayUtcAt, type Harness } from "../../helpers/harness";
 import { reservationOf, usageOn, withoutBrakes } from "../../helpers/ledger";
 import { createForm, post } from "../../helpers/requests";
 import { simulatorMedia } from "../../../worker/providers/simulator/media";
+import { createRelayJob, pathOf, untilCompleted } from "./jobs";
 
 const API_KEY = "sk-test-FAKEKEY-storage-faults-0123456789ab";
 const NOON = todayUtcAt(12);
-const RELAY = {
-  ...SIM_ROUTE,
-  id: "relay",
-  provider: RELAY_PROVIDER,
-  upstream_model: "sora-2",
-  price_per_second_usd: 0.1,
-};
 
 const CLIP = new Uint8Array(simulatorMedia("1280x720", "4", "video")!.bytes);
 
-type Video = { id: string; status: string; content_urls: { video: string } | null };
 type Envelope = { error: { message: string; type: string; code: string | null } };
 
 function setup() {
@@ -37,7 +30,7 @@ function setup() {
   });
   const h = harness({
     clock: { ms: NOON },
-    routes: [RELAY],
+    routes: [RELAY_ROUTE],
     fetch: fake.fetch,
     vars: { RELAY_KEY: API_KEY },
   });
@@ -71,16 +64,6 @@ function breakLedger(h: Harness): () => void {
   return () => Object.assign(h.env, { LEDGER: real });
 }
 
-async function finish(h: Harness, id: string): Promise<Video> {
-  let video: Video | undefined;
-  for (let i = 0; i < 6 && video?.status !== "completed"; i++) {
-    h.advance(2500);
-    video = (await (await h.server(`/v1/videos/${id}`)).json()) as Video;
-  }
-  expect(video?.status).toBe("completed");
-  return video!;
-}
-
 async function expectUnavailable(response: Response) {
   expect(response.status).toBe(503);
   expect(Number(response.headers.get("retry-after"))).toBeGreaterThan(0);
@@ -92,14 +75,12 @@ async function expectUnavailable(response: Response) {
 describe("our own storage failing", () => {
   it("KV down on a poll: a 503 with Retry-After, and the job is whole once it is back", async () => {
     const { h } = setup();
-    const { id } = (await (
-      await h.server("/v1/videos", post(createForm({ model: "relay" })))
-    ).json()) as Video;
+    const id = await createRelayJob(h);
     const restore = breakBinding(h, "JOBS", ["get"]);
     await expectUnavailable(await h.server(`/v1/videos/${id}`));
     await expectUnavailable(await h.server("/v1/videos"));
     restore();
-    const done = await finish(h, id);
+    const done = await untilCompleted(h, id);
     expect(done.id).toBe(id);
     expect((await reservationOf(id))?.state).toBe("settled");
   });
@@ -121,24 +102,19 @@ describe("our own storage failing", () => {
 
   it("the ledger down on a poll: a 503 (a deletion cannot be ruled out), then the job as it was", async () => {
     const { h } = setup();
-    const { id } = (await (
-      await h.server("/v1/videos", post(createForm({ model: "relay" })))
-    ).json()) as Video;
+    const id = await createRelayJob(h);
     const restore = breakLedger(h);
     await expectUnavailable(await h.server(`/v1/videos/${id}`));
     restore();
-    expect((await finish(h, id)).id).toBe(id);
+    expect((await untilCompleted(h, id)).id).toBe(id);
   });
 
   it("R2 down on a download of our copy: served from the provider meanwhile, then from R2 again", async () => {
     const { fake, h } = setup();
-    const { id } = (await (
-      await h.server("/v1/videos", post(createForm({ model: "relay" })))
-    ).json()) as Video;
-    const done = await finish(h, id);
+    const id = await createRelayJob(h);
+    const done = await untilCompleted(h, id);
     await h.runAlarm(id); // the watcher makes our copy
-    const url = new URL(done.content_urls!.video);
-    const path = url.pathname + url.search;
+    const path = pathOf(done.content_urls!.video);
     const fromProvider = () => fake.requests.filter((r) => r.path.endsWith("/content")).length;
     const copied = await h.call(path);
     expect(new Uint8Array(await copied.arrayBuffer())).toEqual(CLIP);
